@@ -1,0 +1,516 @@
+package taggedjson
+
+import (
+	"math"
+	"math/big"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Unmarshal parses a Flask session payload (or any tagged JSON text) the way
+// TaggedJSONSerializer.loads does: Python's json.loads, then the tags undone
+// bottom-up.
+//
+// JSON follows Python's json module, not RFC 8259 alone: NaN, Infinity and
+// -Infinity are accepted; integers stay exact (int64, or *big.Int when they do
+// not fit; like Python, more than 4300 digits is an error); a number with a
+// fraction or exponent is a float64 even when integral ("1.0"), one that
+// overflows is ±Inf ("1E400"); for duplicate keys the last value wins;
+// anything else outside the JSON grammar, control characters in strings and
+// invalid UTF-8 are errors (ErrSyntax). A \uXXXX escape of a lone surrogate
+// (which Python keeps in its str) is stored as the 3-byte WTF-8 sequence of
+// that surrogate, so that Marshal writes the same escape back.
+//
+// Tags: see the package documentation. Unknown tags and tag-like keys in
+// objects with more than one key stay plain maps; a tagged value that Flask
+// fails to load fails here with ErrInvalidTag. Nesting deeper than
+// DefaultMaxDepth fails with ErrTooDeep.
+func Unmarshal(data []byte) (any, error) {
+	return unmarshal(data, true)
+}
+
+// UnmarshalObject is Unmarshal for a session: the result must make a Flask
+// session. Flask builds the session with dict(data) (None gives an empty
+// one), so besides an object, null and empty lists, strings, tuples and bytes
+// give an empty map exactly as in Flask. Everything else fails with
+// ErrNotObject; that includes non-empty sequences of key/value pairs, which
+// Python's dict() would accept but Flask never writes.
+func UnmarshalObject(data []byte) (map[string]any, error) {
+	v, err := unmarshal(data, true)
+	if err != nil {
+		return nil, err
+	}
+	if m, ok := v.(map[string]any); ok {
+		return m, nil
+	}
+	if v == nil {
+		return map[string]any{}, nil
+	}
+	switch v.(type) {
+	case []any, Tuple, string, Markup, []byte:
+		if !pyTruthy(v) {
+			return map[string]any{}, nil
+		}
+	}
+	return nil, newError(ErrNotObject, 0, "the payload decodes to a "+pyTypeName(v)+", not a dict")
+}
+
+func unmarshal(data []byte, untag bool) (any, error) {
+	d := decoderPool.Get().(*decoder)
+	// One copy of the input: every string without escapes is a substring of
+	// it, which saves an allocation per key and value.
+	d.src = string(data)
+	d.untag = untag
+	v, err := d.document()
+	d.src = ""
+	d.depth = 0
+	if cap(d.kvs) > 1024 {
+		d.kvs = nil
+	}
+	if cap(d.vals) > 1024 {
+		d.vals = nil
+	}
+	if cap(d.buf) > maxPooledBuf {
+		d.buf = nil
+	}
+	decoderPool.Put(d)
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// decoder is a recursive-descent parser over one input. Its scratch stacks
+// live in a sync.Pool: objects and arrays collect their members there and
+// are allocated once, at their final size.
+type decoder struct {
+	src   string
+	pos   int
+	depth int
+	untag bool
+	kvs   []kv   // members of the objects being parsed
+	vals  []any  // elements of the arrays being parsed
+	buf   []byte // unescaping scratch
+}
+
+var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
+
+func (d *decoder) document() (any, error) {
+	d.pos = 0
+	d.skipWS()
+	v, _, err := d.value(false)
+	if err != nil {
+		return nil, err
+	}
+	d.skipWS()
+	if d.pos != len(d.src) {
+		return nil, d.syntax("extra data")
+	}
+	return utcTime(v), nil
+}
+
+func (d *decoder) syntax(msg string) error { return newError(ErrSyntax, d.pos, msg) }
+
+// skipWS skips the four characters Python's json module treats as
+// whitespace; other Unicode spaces are errors there too.
+func (d *decoder) skipWS() {
+	for d.pos < len(d.src) {
+		switch d.src[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) literal(word string, v any) (any, []string, error) {
+	if len(d.src)-d.pos >= len(word) && d.src[d.pos:d.pos+len(word)] == word {
+		d.pos += len(word)
+		return v, nil, nil
+	}
+	return nil, nil, d.syntax("expecting value")
+}
+
+// value parses one value. wantOrder asks an object for its keys in document
+// order (see untag); everything else returns a nil order.
+func (d *decoder) value(wantOrder bool) (any, []string, error) {
+	if d.pos >= len(d.src) {
+		return nil, nil, d.syntax("expecting value")
+	}
+	switch c := d.src[d.pos]; c {
+	case '"':
+		s, err := d.str()
+		return s, nil, err
+	case '{':
+		return d.object(wantOrder)
+	case '[':
+		v, err := d.array()
+		return v, nil, err
+	case 't':
+		return d.literal("true", true)
+	case 'f':
+		return d.literal("false", false)
+	case 'n':
+		return d.literal("null", nil)
+	case 'N':
+		return d.literal("NaN", math.NaN())
+	case 'I':
+		return d.literal("Infinity", math.Inf(1))
+	case '-':
+		if d.pos+1 < len(d.src) && d.src[d.pos+1] == 'I' {
+			return d.literal("-Infinity", math.Inf(-1))
+		}
+	}
+	v, err := d.number()
+	return v, nil, err
+}
+
+// number parses -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? like Python:
+// with a fraction or exponent it is a float, otherwise an exact integer.
+func (d *decoder) number() (any, error) {
+	s, start := d.src, d.pos
+	i := start
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case i < len(s) && '1' <= s[i] && s[i] <= '9':
+		i++
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	default:
+		return nil, d.syntax("expecting value")
+	}
+	intEnd := i
+	if i+1 < len(s) && s[i] == '.' && '0' <= s[i+1] && s[i+1] <= '9' {
+		i += 2
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		if j < len(s) && '0' <= s[j] && s[j] <= '9' {
+			for j < len(s) && '0' <= s[j] && s[j] <= '9' {
+				j++
+			}
+			i = j
+		} // else the 'e' is left over, and is a syntax error in any context
+	}
+	d.pos = i
+	text := s[start:i]
+	if i != intEnd {
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil && err.(*strconv.NumError).Err != strconv.ErrRange {
+			return nil, newError(ErrSyntax, start, "bad number")
+		}
+		return f, nil // out of range: ±Inf or 0, as Python's float()
+	}
+	neg := text[0] == '-'
+	digits := text
+	if neg {
+		digits = text[1:]
+	}
+	if len(digits) <= 18 { // fits int64 without checks
+		var n int64
+		for k := 0; k < len(digits); k++ {
+			n = n*10 + int64(digits[k]-'0')
+		}
+		if neg {
+			n = -n
+		}
+		return n, nil
+	}
+	if len(digits) > pyMaxStrDigits {
+		return nil, newError(ErrSyntax, start, "integer has more than 4300 digits (Python's int() limit)")
+	}
+	if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+		return n, nil
+	}
+	b, _ := new(big.Int).SetString(text, 10)
+	return b, nil
+}
+
+// str parses a string at d.pos (which holds the opening quote).
+func (d *decoder) str() (string, error) {
+	s := d.src
+	start := d.pos + 1
+	i := start
+	// Fast path: no escapes, so the result is a substring of the input.
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '"':
+			d.pos = i + 1
+			return s[start:i], nil
+		case c == '\\' || c < 0x20:
+			return d.strSlow(start, i)
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				d.pos = i
+				return "", d.syntax("invalid UTF-8")
+			}
+			i += size
+		}
+	}
+	d.pos = start - 1
+	return "", d.syntax("unterminated string")
+}
+
+func (d *decoder) strSlow(start, i int) (string, error) {
+	s := d.src
+	b := append(d.buf[:0], s[start:i]...)
+	defer func() { d.buf = b[:0] }()
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '"':
+			d.pos = i + 1
+			return string(b), nil
+		case c < 0x20:
+			d.pos = i
+			return "", d.syntax("invalid control character in string")
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				d.pos = i
+				return "", d.syntax("invalid UTF-8")
+			}
+			b = append(b, s[i:i+size]...)
+			i += size
+			continue
+		case c != '\\':
+			b = append(b, c)
+			i++
+			continue
+		}
+		// An escape.
+		if i+1 >= len(s) {
+			break
+		}
+		switch e := s[i+1]; e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, ok := hex4(s, i+2)
+			if !ok {
+				d.pos = i
+				return "", d.syntax(`invalid \uXXXX escape`)
+			}
+			i += 6
+			// A high surrogate followed by an escaped low surrogate is one
+			// astral code point; any other surrogate stays on its own, as
+			// in Python's str.
+			if 0xD800 <= r && r <= 0xDBFF && i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
+				if r2, ok := hex4(s, i+2); ok && 0xDC00 <= r2 && r2 <= 0xDFFF {
+					r = 0x10000 + (r-0xD800)<<10 + (r2 - 0xDC00)
+					i += 6
+				}
+			}
+			b = appendWTF8(b, r)
+			continue
+		default:
+			d.pos = i
+			return "", d.syntax(`invalid \escape`)
+		}
+		i += 2
+	}
+	d.pos = start - 1
+	return "", d.syntax("unterminated string")
+}
+
+func hex4(s string, i int) (rune, bool) {
+	if i+4 > len(s) {
+		return 0, false
+	}
+	var r rune
+	for k := i; k < i+4; k++ {
+		v, ok := hexVal(s[k])
+		if !ok {
+			return 0, false
+		}
+		r = r<<4 | rune(v)
+	}
+	return r, true
+}
+
+// appendWTF8 is utf8.AppendRune, except that surrogates are encoded as their
+// own 3-byte sequence instead of being replaced with U+FFFD.
+func appendWTF8(b []byte, r rune) []byte {
+	if 0xD800 <= r && r <= 0xDFFF {
+		return append(b, 0xED, byte(0x80|(r>>6)&0x3F), byte(0x80|r&0x3F))
+	}
+	return utf8.AppendRune(b, r)
+}
+
+func (d *decoder) array() (any, error) {
+	if d.depth >= DefaultMaxDepth {
+		return nil, newError(ErrTooDeep, d.pos, "more than DefaultMaxDepth nested arrays and objects")
+	}
+	d.depth++
+	d.pos++ // '['
+	d.skipWS()
+	if d.pos < len(d.src) && d.src[d.pos] == ']' {
+		d.pos++
+		d.depth--
+		return []any{}, nil
+	}
+	start := len(d.vals)
+	for {
+		v, _, err := d.value(false)
+		if err != nil {
+			d.vals = d.vals[:start]
+			return nil, err
+		}
+		d.vals = append(d.vals, utcTime(v))
+		d.skipWS()
+		if d.pos < len(d.src) && d.src[d.pos] == ',' {
+			d.pos++
+			d.skipWS()
+			continue
+		}
+		if d.pos < len(d.src) && d.src[d.pos] == ']' {
+			d.pos++
+			break
+		}
+		d.vals = d.vals[:start]
+		return nil, d.syntax("expecting ',' delimiter")
+	}
+	out := make([]any, len(d.vals)-start)
+	copy(out, d.vals[start:])
+	clear(d.vals[start:])
+	d.vals = d.vals[:start]
+	d.depth--
+	return out, nil
+}
+
+func (d *decoder) object(wantOrder bool) (any, []string, error) {
+	if d.depth >= DefaultMaxDepth {
+		return nil, nil, newError(ErrTooDeep, d.pos, "more than DefaultMaxDepth nested arrays and objects")
+	}
+	d.depth++
+	objStart := d.pos
+	d.pos++ // '{'
+	d.skipWS()
+	if d.pos < len(d.src) && d.src[d.pos] == '}' {
+		d.pos++
+		d.depth--
+		return map[string]any{}, nil, nil
+	}
+	start := len(d.kvs)
+	fail := func(err error) (any, []string, error) {
+		clear(d.kvs[start:])
+		d.kvs = d.kvs[:start]
+		return nil, nil, err
+	}
+	for {
+		if d.pos >= len(d.src) || d.src[d.pos] != '"' {
+			return fail(d.syntax("expecting property name enclosed in double quotes"))
+		}
+		k, err := d.str()
+		if err != nil {
+			return fail(err)
+		}
+		d.skipWS()
+		if d.pos >= len(d.src) || d.src[d.pos] != ':' {
+			return fail(d.syntax("expecting ':' delimiter"))
+		}
+		d.pos++
+		d.skipWS()
+		v, order, err := d.value(d.untag && (k == " t" || k == " di"))
+		if err != nil {
+			return fail(err)
+		}
+		d.kvs = append(d.kvs, kv{k: k, v: v, order: order})
+		d.skipWS()
+		if d.pos < len(d.src) && d.src[d.pos] == ',' {
+			d.pos++
+			d.skipWS()
+			continue
+		}
+		if d.pos < len(d.src) && d.src[d.pos] == '}' {
+			d.pos++
+			break
+		}
+		return fail(d.syntax("expecting ',' delimiter"))
+	}
+	members := d.kvs[start:]
+	v, order, err := d.finishObject(members, wantOrder, objStart)
+	clear(members)
+	d.kvs = d.kvs[:start]
+	d.depth--
+	return v, order, err
+}
+
+// finishObject builds the dict of members and untags it.
+func (d *decoder) finishObject(members []kv, wantOrder bool, off int) (any, []string, error) {
+	if d.untag && isTag(members[0].k) && sameKey(members) {
+		// Python's dict keeps the last value of a repeated key.
+		last := members[len(members)-1]
+		v, err := untag(last.k, last.v, last.order, off)
+		return v, nil, err
+	}
+	m := make(map[string]any, len(members))
+	for _, e := range members {
+		m[e.k] = utcTime(e.v)
+	}
+	if !wantOrder || len(m) < 2 {
+		return m, nil, nil
+	}
+	return m, keyOrder(members, len(m)), nil
+}
+
+func sameKey(members []kv) bool {
+	for _, e := range members[1:] {
+		if e.k != members[0].k {
+			return false
+		}
+	}
+	return true
+}
+
+// keyOrder lists the distinct keys in order of first appearance, which is
+// the iteration order of the dict Python builds.
+func keyOrder(members []kv, n int) []string {
+	order := make([]string, 0, n)
+	seen := make(map[string]struct{}, n)
+	for _, e := range members {
+		if _, dup := seen[e.k]; !dup {
+			seen[e.k] = struct{}{}
+			order = append(order, e.k)
+		}
+	}
+	return order
+}
+
+// utcTime puts a datetime into the model's form (UTC). The decoder keeps the
+// parsed offset until the value lands in a container, because
+// Markup(datetime) prints it.
+func utcTime(v any) any {
+	if t, ok := v.(time.Time); ok && t.Location() != time.UTC {
+		return t.UTC()
+	}
+	return v
+}
