@@ -132,9 +132,9 @@ const pyMaxStrDigits = 4300
 // each digit value, most significant first. It reports the sign and whether
 // Python would accept the string.
 //
-// Python first maps every Unicode whitespace character to ' ' and every
-// decimal digit of any script to its ASCII digit (anything else non-ASCII
-// makes the literal invalid), then accepts: surrounding whitespace, one
+// Python first maps every non-ASCII whitespace character to ' ' and every
+// non-ASCII decimal digit to its ASCII digit (anything else non-ASCII makes
+// the literal invalid), then accepts: surrounding ASCII whitespace, one
 // sign, for base 16 an optional 0x/0X prefix (optionally followed by one
 // underscore), and digits with single underscores between them.
 func pyIntScan(s string, base int, digit func(int)) (neg, ok bool) {
@@ -144,10 +144,13 @@ func pyIntScan(s string, base int, digit func(int)) (neg, ok bool) {
 		r, size := pyDecodeRune(s, i)
 		i += size
 		switch {
+		case r < 0x7f:
+			// ASCII is kept as is, and only " \t\n\v\f\r" count as
+			// whitespace below: \x1c..\x1f are str.isspace() but not
+			// int() whitespace.
+			b = append(b, byte(r))
 		case pyIsSpace(r):
 			b = append(b, ' ')
-		case r < 0x80:
-			b = append(b, byte(r))
 		default:
 			d, isDec := pyDecimal(r)
 			if !isDec {
@@ -157,7 +160,7 @@ func pyIntScan(s string, base int, digit func(int)) (neg, ok bool) {
 		}
 	}
 	i := 0
-	for i < len(b) && b[i] == ' ' {
+	for i < len(b) && isIntSpace(b[i]) {
 		i++
 	}
 	if i < len(b) && (b[i] == '+' || b[i] == '-') {
@@ -197,11 +200,15 @@ func pyIntScan(s string, base int, digit func(int)) (neg, ok bool) {
 	if prevUnderscore || digits == 0 {
 		return false, false
 	}
-	for i < len(b) && b[i] == ' ' {
+	for i < len(b) && isIntSpace(b[i]) {
 		i++
 	}
 	return neg, i == len(b)
 }
+
+// isIntSpace is the whitespace int() strips (after mapping non-ASCII
+// whitespace to ' ').
+func isIntSpace(c byte) bool { return c == ' ' || ('\t' <= c && c <= '\r') }
 
 func digitValue(c byte) int {
 	switch {
