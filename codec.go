@@ -1,0 +1,134 @@
+package seshat
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/seshat-go/seshat/signing"
+	"github.com/seshat-go/seshat/taggedjson"
+)
+
+// CookieCodec encodes and decodes Flask's signed session cookie value: the
+// session dict as Flask's tagged JSON, base64url (zlib-compressed when that is
+// shorter, as itsdangerous decides), a timestamp, and an HMAC-SHA1 signature
+// under a key derived with HMAC from the salt — exactly Flask's
+// SecureCookieSessionInterface. Use it directly for background jobs, tools and
+// tests; [Manager] uses it for every request. It is safe for concurrent use.
+type CookieCodec struct {
+	signer     *signing.TimestampSigner
+	maxDecoded int
+}
+
+// NewCookieCodec returns a codec for keys (newest last; every key verifies)
+// and salt ("" means Flask's "cookie-session"). It applies no key-length
+// policy: [New] does that.
+func NewCookieCodec(keys [][]byte, salt string) (*CookieCodec, error) {
+	if salt == "" {
+		salt = DefaultSalt
+	}
+	ts, err := signing.NewTimestampSigner(keys, signing.Options{
+		Salt:          []byte(salt),
+		KeyDerivation: signing.HMAC,
+		Digest:        signing.SHA1,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seshat: cookie codec: %w", err)
+	}
+	return &CookieCodec{signer: ts, maxDecoded: 64 << 10}, nil
+}
+
+// SetMaxDecodedSize caps the decompressed payload size Decode accepts.
+func (c *CookieCodec) SetMaxDecodedSize(n int) { c.maxDecoded = n }
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// Encode returns the cookie value for values signed at time at.
+func (c *CookieCodec) Encode(values map[string]any, at time.Time) (string, error) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	out, err := c.AppendEncode((*bp)[:0], values, at)
+	*bp = out[:0]
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// AppendEncode appends the cookie value for values signed at time at to dst.
+func (c *CookieCodec) AppendEncode(dst []byte, values map[string]any, at time.Time) ([]byte, error) {
+	jp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(jp)
+	payload, err := taggedjson.AppendMarshal((*jp)[:0], values)
+	*jp = payload[:0]
+	if err != nil {
+		return dst, fmt.Errorf("seshat: encode session: %w", err)
+	}
+	start := len(dst)
+	dst = signing.AppendURLSafeBody(dst, payload, signing.CompressAuto)
+	// The body is signed in place: AppendSignAt appends the timestamp and
+	// signature after the value it is given, so hand it the body we just wrote.
+	body := dst[start:]
+	out := c.signer.AppendSignAt(dst[:start], body, at)
+	return out, nil
+}
+
+// Decode verifies value and returns the session it holds. maxAge bounds the
+// age of the signature (Flask applies PERMANENT_SESSION_LIFETIME to every
+// cookie); maxAge < 0 skips the age check. now is the current time.
+//
+// A bad signature, an expired or future timestamp, or a payload that does not
+// decode gives an error wrapping ErrInvalidCookie and the signing sentinel
+// (signing.ErrBadSignature, signing.ErrSignatureExpired,
+// signing.ErrBadPayload). The error text never holds the value.
+func (c *CookieCodec) Decode(value string, maxAge time.Duration, now time.Time) (map[string]any, error) {
+	var (
+		body []byte
+		err  error
+	)
+	if maxAge < 0 {
+		body, _, err = c.signer.Unsign([]byte(value))
+	} else {
+		body, _, err = c.signer.UnsignMaxAge([]byte(value), maxAge, now)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+	}
+	return decodeBody(body, c.maxDecoded)
+}
+
+// DecodeUnverified returns the session inside a cookie value WITHOUT checking
+// its signature or age: for debugging tools only, never for trust decisions.
+func DecodeUnverified(value string) (map[string]any, error) {
+	body, ok := unverifiedBody([]byte(value))
+	if !ok {
+		return nil, fmt.Errorf("%w: %w: not a signed session cookie", ErrInvalidCookie, signing.ErrBadSignature)
+	}
+	return decodeBody(body, 64<<10)
+}
+
+// unverifiedBody returns the body of BODY.TIMESTAMP.SIGNATURE without
+// checking anything; ok is false when the two separators are missing.
+func unverifiedBody(v []byte) (body []byte, ok bool) {
+	for range 2 {
+		i := bytes.LastIndexByte(v, '.')
+		if i < 0 {
+			return nil, false
+		}
+		v = v[:i]
+	}
+	return v, true
+}
+
+func decodeBody(body []byte, maxDecoded int) (map[string]any, error) {
+	payload, err := signing.DecodeURLSafeBody(body, maxDecoded)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+	}
+	m, err := taggedjson.UnmarshalObject(payload)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w: %w", ErrInvalidCookie, signing.ErrBadPayload, err)
+	}
+	return m, nil
+}

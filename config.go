@@ -1,0 +1,234 @@
+package seshat
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// MinKeyLen is the shortest signing key [New] accepts without
+// Config.AllowWeakKeys: 32 bytes, the size of a random HMAC key with a full
+// security margin.
+const MinKeyLen = 32
+
+// MaxCookieSize is the largest "name=value; attributes" Set-Cookie string seshat
+// sends, the same limit Werkzeug warns about (4093 bytes). Browsers silently
+// drop larger cookies.
+const MaxCookieSize = 4093
+
+// DefaultLifetime is Flask's PERMANENT_SESSION_LIFETIME default: 31 days.
+const DefaultLifetime = 31 * 24 * time.Hour
+
+// DefaultSalt is the salt Flask signs session cookies with.
+const DefaultSalt = "cookie-session"
+
+// SecureMode says when the session cookie carries the Secure attribute.
+type SecureMode int
+
+const (
+	// SecureAuto (the default) marks the cookie Secure when the request came
+	// over TLS (r.TLS != nil). Behind a TLS-terminating proxy set SecureAlways:
+	// seshat never guesses the scheme from headers or r.URL.Scheme.
+	SecureAuto SecureMode = iota
+	// SecureAlways always sends Secure (Flask's SESSION_COOKIE_SECURE=True).
+	SecureAlways
+	// SecureNever never sends Secure (Flask's default). Only for plain-HTTP
+	// development.
+	SecureNever
+)
+
+// CookieOptions are the attributes of the session cookie. The zero value gives
+// safe defaults: name "session", Path "/", HttpOnly, SameSite=Lax, Secure on
+// TLS requests.
+type CookieOptions struct {
+	// Name of the cookie; default "session" (SESSION_COOKIE_NAME). A name with
+	// the __Host- prefix (checked case-insensitively) requires Path "/", no
+	// Domain and Secure; a __Secure- name requires Secure.
+	Name string
+	// Domain attribute; default none, so the cookie is host-only
+	// (SESSION_COOKIE_DOMAIN).
+	Domain string
+	// Path attribute; default "/" (SESSION_COOKIE_PATH / APPLICATION_ROOT).
+	Path string
+	// Secure selects when the Secure attribute is sent; default SecureAuto.
+	Secure SecureMode
+	// DisableHTTPOnly drops the HttpOnly attribute so scripts can read the
+	// cookie (SESSION_COOKIE_HTTPONLY=False). Leave it off: a script-readable
+	// session cookie turns any XSS into session theft.
+	DisableHTTPOnly bool
+	// SameSite attribute. The zero value means Lax, the safe default (Flask
+	// sends none). http.SameSiteDefaultMode sends no attribute at all, as Flask
+	// does by default; http.SameSiteNoneMode requires Secure.
+	SameSite http.SameSite
+	// Partitioned adds the CHIPS Partitioned attribute (Flask 3.1's
+	// SESSION_COOKIE_PARTITIONED); it requires Secure.
+	Partitioned bool
+}
+
+// Config configures a [Manager]. Only Keys is required; every other field has
+// a documented default that matches Flask's where Flask's is safe.
+type Config struct {
+	// Keys sign the session cookie. The LAST key signs, every key verifies:
+	// list the old keys first, like Flask 3.1's SECRET_KEY_FALLBACKS followed
+	// by SECRET_KEY. To rotate, append a new key, deploy, and drop the old one
+	// after Lifetime. Keys shorter than MinKeyLen are refused unless
+	// AllowWeakKeys is set; empty and all-zero keys are always refused.
+	Keys [][]byte
+	// AllowWeakKeys accepts keys shorter than MinKeyLen, for sharing sessions
+	// with an existing Flask app whose SECRET_KEY is short. New logs a warning
+	// once when it accepts such a key.
+	AllowWeakKeys bool
+	// Salt of the cookie signer; default "cookie-session" (Flask's). Change it
+	// only to keep seshat's cookies apart from a Flask app's on purpose.
+	Salt string
+	// Lifetime is the maximum age of a session cookie (checked on every
+	// cookie, permanent or not, as Flask does) and the Expires of a permanent
+	// one; default 31 days (PERMANENT_SESSION_LIFETIME).
+	Lifetime time.Duration
+	// NoRefreshEachRequest turns off Flask's SESSION_REFRESH_EACH_REQUEST: by
+	// default a permanent session's cookie is re-issued with a fresh timestamp
+	// and Expires on every request (sliding expiry).
+	NoRefreshEachRequest bool
+	// Cookie holds the cookie's name and attributes.
+	Cookie CookieOptions
+	// Store keeps sessions on the server; nil (the default) keeps them in
+	// the signed cookie, Flask's way. With a store the cookie carries only a
+	// signed 256-bit session id, and the store sees only a hash of it.
+	Store Store
+	// MaxDecodedSize caps the decompressed size of a cookie payload, so a
+	// small zlib bomb cannot allocate much; default 64 KiB, far above what
+	// fits in a 4 KB cookie of ordinary data.
+	MaxDecodedSize int
+	// ErrorHandler writes the response when the session cannot be saved
+	// (ErrCookieTooLarge, a store failure). The default answers 500 with a
+	// generic text; err never reaches the client.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Logger receives the reasons cookies are rejected (at Debug) and save
+	// failures (at Error). Default slog.Default(). Nothing seshat logs
+	// contains a cookie value, a session id or a key.
+	Logger *slog.Logger
+	// Now is the clock; default time.Now. Tests set it.
+	Now func() time.Time
+}
+
+// settings is Config with the defaults filled in and validated.
+type settings struct {
+	Config
+	name, path string
+	sameSite   http.SameSite
+	hostPrefix bool
+}
+
+func (c Config) settings() (*settings, error) {
+	s := &settings{Config: c}
+	if len(c.Keys) == 0 {
+		return nil, ErrNoKeys
+	}
+	weak := false
+	for i, k := range c.Keys {
+		if len(k) == 0 || allZero(k) {
+			return nil, fmt.Errorf("%w: key %d is empty or all zero", ErrWeakKey, i)
+		}
+		if len(k) < MinKeyLen {
+			if !c.AllowWeakKeys {
+				return nil, fmt.Errorf("%w: key %d has %d bytes, want at least %d (set AllowWeakKeys only to share a shorter key with an existing Flask app)", ErrWeakKey, i, len(k), MinKeyLen)
+			}
+			weak = true
+		}
+	}
+	if s.Salt == "" {
+		s.Salt = DefaultSalt
+	}
+	if s.Lifetime <= 0 {
+		s.Lifetime = DefaultLifetime
+	}
+	if s.MaxDecodedSize <= 0 {
+		s.MaxDecodedSize = 64 << 10
+	}
+	if s.Logger == nil {
+		s.Logger = slog.Default()
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.ErrorHandler == nil {
+		s.ErrorHandler = defaultErrorHandler
+	}
+	s.name = c.Cookie.Name
+	if s.name == "" {
+		s.name = "session"
+	}
+	s.path = c.Cookie.Path
+	if s.path == "" {
+		s.path = "/"
+	}
+	s.sameSite = c.Cookie.SameSite
+	if s.sameSite == 0 {
+		s.sameSite = http.SameSiteLaxMode
+	}
+	if err := s.validateCookie(); err != nil {
+		return nil, err
+	}
+	if weak {
+		s.Logger.Warn("seshat: accepting a signing key shorter than 32 bytes (AllowWeakKeys); use a long random key once the Flask app that shares it can change")
+	}
+	return s, nil
+}
+
+func (s *settings) validateCookie() error {
+	if !validCookieName(s.name) {
+		return fmt.Errorf("%w: cookie name %q is not a valid token", ErrConfig, s.name)
+	}
+	for _, v := range []struct{ what, val string }{{"Domain", s.Cookie.Domain}, {"Path", s.path}} {
+		if strings.ContainsAny(v.val, ";\r\n\x00") || strings.ContainsFunc(v.val, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return fmt.Errorf("%w: cookie %s contains a control character or ';'", ErrConfig, v.what)
+		}
+	}
+	secureAlways := s.Cookie.Secure == SecureAlways
+	lower := strings.ToLower(s.name)
+	if strings.HasPrefix(lower, "__host-") {
+		s.hostPrefix = true
+		if !secureAlways || s.Cookie.Domain != "" || s.path != "/" {
+			return fmt.Errorf("%w: a __Host- cookie needs Secure: SecureAlways, Path \"/\" and no Domain", ErrConfig)
+		}
+	}
+	if strings.HasPrefix(lower, "__secure-") && !secureAlways {
+		return fmt.Errorf("%w: a __Secure- cookie needs Secure: SecureAlways", ErrConfig)
+	}
+	if s.sameSite == http.SameSiteNoneMode && s.Cookie.Secure == SecureNever {
+		return fmt.Errorf("%w: SameSite=None requires Secure", ErrConfig)
+	}
+	if s.Cookie.Partitioned && s.Cookie.Secure == SecureNever {
+		return fmt.Errorf("%w: Partitioned requires Secure", ErrConfig)
+	}
+	return nil
+}
+
+func allZero(b []byte) bool {
+	return len(bytes.Trim(b, "\x00")) == 0
+}
+
+// validCookieName reports whether name is an RFC 6265 token.
+func validCookieName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func defaultErrorHandler(w http.ResponseWriter, _ *http.Request, err error) {
+	code := http.StatusInternalServerError
+	if isUnavailable(err) {
+		code = http.StatusServiceUnavailable
+	}
+	http.Error(w, http.StatusText(code), code)
+}

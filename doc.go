@@ -1,0 +1,61 @@
+// Package seshat gives Go's net/http the web sessions of Flask: a
+// request-scoped [Session] with Flask's semantics, kept in a signed cookie
+// that is byte-for-byte the cookie Flask writes, so a Go service and a Flask
+// app with the same secret key share sessions in both directions.
+//
+// # Quick start
+//
+//	sm, err := seshat.New(seshat.Config{
+//		Keys: [][]byte{oldKey, newKey}, // newest last: SECRET_KEY_FALLBACKS..., SECRET_KEY
+//	})
+//	mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
+//		s := seshat.FromContext(r.Context())
+//		n := seshat.GetOr(s, "items", 0)
+//		s.Set("items", n+1)
+//	})
+//	http.ListenAndServe(":8080", sm.Handler(mux))
+//
+// # Flask's rules
+//
+// The middleware follows Flask's SecureCookieSessionInterface exactly:
+//
+//   - Every cookie is checked against Config.Lifetime (Flask's
+//     PERMANENT_SESSION_LIFETIME), permanent or not; a cookie from the
+//     future is refused too.
+//   - A session is written back when it was modified, or when it is
+//     permanent and refresh-each-request is on (the default), which slides
+//     its expiry. Only permanent sessions get an Expires attribute.
+//   - A session emptied during the request deletes the cookie, even when the
+//     browser sent none.
+//   - A response gets "Vary: Cookie" when the session was read or written,
+//     with Flask 3.1's meaning of "read": Has, Len and Keys count.
+//   - Set-Cookie attributes come in Werkzeug's order, so headers compare
+//     equal to Flask's for the same configuration.
+//
+// Where Flask is unsafe or fragile, seshat differs on purpose: SameSite
+// defaults to Lax and Secure is set on TLS requests; a response that sets the
+// cookie gets "Cache-Control: private" unless the handler chose one; a
+// validly signed cookie whose payload does not decode is an empty session
+// with a reason (Flask answers 500); a cookie over [MaxCookieSize] is an
+// error (Werkzeug only warns, and browsers then drop it); short keys are
+// refused unless Config.AllowWeakKeys says a Flask app shares one.
+//
+// # Lazy and cheap
+//
+// Nothing is verified until a handler touches the session. A request that
+// never does so costs no cryptography unless the cookie holds a permanent
+// session, which Flask re-issues on every request.
+//
+// # Values
+//
+// Values follow Flask's JSON data model (see package taggedjson): Set
+// converts Go values into it, [Get] converts back. Go structs are stored as
+// their JSON objects.
+//
+// # Errors
+//
+// Errors wrap exported sentinels ([ErrNoKeys], [ErrCookieTooLarge],
+// [ErrInvalidCookie], ...) and the signing package's sentinels, for
+// [errors.Is]. Nothing seshat logs or returns contains a cookie value, a
+// session id or a key.
+package seshat

@@ -1,0 +1,225 @@
+package seshat
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/seshat-go/seshat/signing"
+)
+
+// Manager loads and saves sessions. Create one with [New] at start-up and
+// wrap your handlers with [Manager.Handler]; it is safe for concurrent use.
+type Manager struct {
+	settings *settings
+	codec    *CookieCodec
+	idSigner *signing.Signer // store mode: signs the session id in the cookie
+}
+
+// New validates cfg and returns a Manager. It fails with an error wrapping
+// ErrNoKeys, ErrWeakKey or ErrConfig.
+func New(cfg Config) (*Manager, error) {
+	s, err := cfg.settings()
+	if err != nil {
+		return nil, err
+	}
+	codec, err := NewCookieCodec(s.Keys, s.Salt)
+	if err != nil {
+		return nil, err
+	}
+	codec.SetMaxDecodedSize(s.MaxDecodedSize)
+	m := &Manager{settings: s, codec: codec}
+	if s.Store != nil {
+		m.idSigner, err = signing.NewSigner(s.Keys, signing.Options{
+			Salt:          []byte(idSalt),
+			KeyDerivation: signing.HMAC,
+			Digest:        signing.SHA256,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("seshat: id signer: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// Codec returns the codec that signs this manager's cookies.
+func (m *Manager) Codec() *CookieCodec { return m.codec }
+
+// CookieName returns the name of the session cookie.
+func (m *Manager) CookieName() string { return m.settings.name }
+
+type ctxKey struct{}
+
+// FromContext returns the request's session. It panics, naming the missing
+// middleware, when ctx has none; use [Lookup] to get an error instead.
+func FromContext(ctx context.Context) *Session {
+	s, err := Lookup(ctx)
+	if err != nil {
+		panic(err.Error())
+	}
+	return s
+}
+
+// Lookup returns the request's session, or ErrNoSession when the handler is
+// not wrapped by [Manager.Handler].
+func Lookup(ctx context.Context) (*Session, error) {
+	s, ok := ctx.Value(ctxKey{}).(*Session)
+	if !ok {
+		return nil, ErrNoSession
+	}
+	return s, nil
+}
+
+// NewContext returns a copy of ctx that carries s, for tests and for code that
+// loads a session with [Manager.Load].
+func NewContext(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, ctxKey{}, s)
+}
+
+// newSession makes the lazy session of a request: it remembers the Cookie
+// header lines and reads them only when a handler touches the session.
+func (m *Manager) newSession(r *http.Request) *Session {
+	return &Session{m: m, ctx: r.Context(), cookies: r.Header["Cookie"], tls: r.TLS != nil}
+}
+
+// Load returns the session of r, read from its cookie, for use outside
+// [Manager.Handler] (a websocket handshake, a test). The session is read
+// eagerly; a missing or invalid cookie gives an empty session (see
+// [Session.LoadError]), not an error.
+func (m *Manager) Load(ctx context.Context, r *http.Request) (*Session, error) {
+	s := m.newSession(r)
+	s.ctx = ctx
+	s.mu.Lock()
+	s.load()
+	err := s.storeErr
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Save writes the Set-Cookie and Vary headers for s into w's header map,
+// following Flask's rules, for sessions obtained with [Manager.Load]. Call it
+// before the response header is written. After Save the session is committed
+// and later changes are reported as lost.
+func (m *Manager) Save(ctx context.Context, w http.ResponseWriter, s *Session) error {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
+	return m.save(w.Header(), s)
+}
+
+// loadCookie verifies the request's session cookies. It tries every cookie
+// with the session's name (a sibling domain may have planted one) and takes
+// the first that verifies. It returns nil values and the first reason when
+// none does, and nil, nil when there is no cookie.
+func (m *Manager) loadCookie(lines []string) (map[string]any, error) {
+	var buf [maxCandidates]string
+	cands := cookieValues(lines, m.settings.name, buf[:0])
+	var firstErr error
+	now := m.settings.Now()
+	for _, c := range cands {
+		if c == "" {
+			continue // Flask treats an empty value as no cookie
+		}
+		vals, err := m.codec.Decode(c, m.settings.Lifetime, now)
+		if err == nil {
+			return vals, nil
+		}
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	if firstErr != nil {
+		m.settings.Logger.Debug("seshat: session cookie rejected, starting a new session", "reason", firstErr.Error())
+	}
+	return nil, firstErr
+}
+
+// looksPermanent reports whether an untouched request's cookie may hold a
+// permanent session, which Flask re-issues on every request. It decodes the
+// payload without verifying it — no cryptography — so that a request that
+// never touches a non-permanent session costs nothing; a cookie that looks
+// permanent is then verified in full before anything is re-issued.
+func (m *Manager) looksPermanent(lines []string) bool {
+	var buf [maxCandidates]string
+	for _, c := range cookieValues(lines, m.settings.name, buf[:0]) {
+		body, ok := unverifiedBody([]byte(c))
+		if !ok {
+			continue
+		}
+		payload, err := signing.DecodeURLSafeBody(body, m.settings.MaxDecodedSize)
+		if err == nil && bytes.Contains(payload, []byte(`"_permanent":`)) {
+			return true
+		}
+	}
+	return false
+}
+
+// save applies Flask's SecureCookieSessionInterface.save_session rules and
+// writes the headers. It is called once per request, just before the
+// response header goes out.
+func (m *Manager) save(h http.Header, s *Session) error {
+	if m.settings.Store != nil {
+		return m.saveStored(h, s)
+	}
+	st := m.settings
+	refresh := !st.NoRefreshEachRequest
+	values, loaded, accessed, modified := s.snapshot()
+	if !loaded {
+		if !refresh || len(s.cookies) == 0 || !m.looksPermanent(s.cookies) {
+			return nil // untouched: no crypto, no headers
+		}
+		s.mu.Lock()
+		s.load()
+		values = s.values
+		s.mu.Unlock()
+	}
+	if accessed {
+		addVary(h, "Cookie")
+	}
+	secure := st.secure(s.tls)
+	if len(values) == 0 {
+		if modified {
+			h.Add("Set-Cookie", st.cookieHeader("", zeroTime, true, secure))
+			addVary(h, "Cookie")
+			addPrivate(h)
+		}
+		return nil
+	}
+	permanent, _ := values[permanentKey].(bool)
+	if !modified && !(permanent && refresh) {
+		return nil
+	}
+	now := st.Now()
+	expires := zeroTime
+	if permanent {
+		expires = now.Add(st.Lifetime)
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	val, err := m.codec.AppendEncode((*bp)[:0], values, now)
+	*bp = val[:0]
+	if err != nil {
+		return err
+	}
+	hdr := st.cookieHeader(string(val), expires, false, secure)
+	if len(hdr) > MaxCookieSize {
+		return &CookieTooLargeError{Size: len(hdr), Limit: MaxCookieSize}
+	}
+	h.Add("Set-Cookie", hdr)
+	addVary(h, "Cookie")
+	addPrivate(h)
+	return nil
+}
+
+// addPrivate keeps shared caches from storing a response that carries a
+// session cookie (Flask CVE-2023-30861): it sets "Cache-Control: private"
+// unless the handler chose a Cache-Control itself.
+func addPrivate(h http.Header) {
+	if _, ok := h["Cache-Control"]; !ok {
+		h["Cache-Control"] = []string{"private"}
+	}
+}

@@ -1,0 +1,276 @@
+package seshat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/seshat-go/seshat/taggedjson"
+)
+
+// idSalt separates the signature of a store-mode session id from every other
+// signature made with the same keys.
+const idSalt = "seshat.session-id"
+
+// storeFailure wraps a store error so that it always answers errors.Is(err,
+// ErrStoreUnavailable): any failure other than "no such record" fails the
+// request closed (503) instead of serving it as a fresh session.
+func storeFailure(op string, err error) error {
+	if errors.Is(err, ErrStoreUnavailable) {
+		return fmt.Errorf("seshat: store %s: %w", op, err)
+	}
+	return fmt.Errorf("seshat: store %s: %w: %w", op, ErrStoreUnavailable, err)
+}
+
+// verifiedIDs returns the ids of the request's session cookies whose
+// signature verifies, in order, with their permanent flags.
+func (m *Manager) verifiedID(c string) (id string, permanent bool, err error) {
+	tok, err := m.idSigner.Unsign([]byte(c))
+	if err != nil {
+		return "", false, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+	}
+	id, permanent, ok := parseIDToken(string(tok))
+	if !ok {
+		return "", false, fmt.Errorf("%w: malformed session id", ErrInvalidCookie)
+	}
+	return id, permanent, nil
+}
+
+// loadStored reads a store-mode session: verify the cookie's signature, then
+// one Load from the store. An unknown, expired or revoked id gives a fresh
+// session (the client's id is never adopted); a store failure is kept in
+// s.storeErr. Callers hold s.mu.
+func (m *Manager) loadStored(s *Session) {
+	var buf [maxCandidates]string
+	for _, c := range cookieValues(s.cookies, m.settings.name, buf[:0]) {
+		id, perm, err := m.verifiedID(c)
+		if err != nil {
+			s.loadErr = firstErr(s.loadErr, err)
+			continue
+		}
+		rec, err := m.settings.Store.Load(s.ctx, StoreKey(id))
+		if errors.Is(err, ErrNoRecord) {
+			s.loadErr = firstErr(s.loadErr, fmt.Errorf("%w: unknown, expired or revoked session", ErrInvalidCookie))
+			continue
+		}
+		if err != nil {
+			s.storeErr = storeFailure("load", err)
+			m.settings.Logger.Error("seshat: session store failed", "err", s.storeErr.Error())
+			return
+		}
+		values, err := decodeRecord(rec)
+		if err != nil {
+			s.loadErr = firstErr(s.loadErr, err)
+			m.settings.Logger.Warn("seshat: corrupt session record, starting a new session", "reason", err.Error())
+			continue
+		}
+		s.values, s.id, s.permanentHint, s.userID, s.loadErr = values, id, perm, rec.UserID, nil
+		return
+	}
+	if s.loadErr != nil {
+		m.settings.Logger.Debug("seshat: session cookie rejected, starting a new session", "reason", s.loadErr.Error())
+	}
+}
+
+func firstErr(prev, err error) error {
+	if prev != nil {
+		return prev
+	}
+	return err
+}
+
+func decodeRecord(rec *Record) (map[string]any, error) {
+	values := make(map[string]any, len(rec.Values))
+	for k, raw := range rec.Values {
+		v, err := taggedjson.Unmarshal(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w: stored value %s: %w", ErrInvalidCookie, quoteKey(k), err)
+		}
+		values[k] = v
+	}
+	return values, nil
+}
+
+func encodeValues(values map[string]any) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(values))
+	for k, v := range values {
+		b, err := taggedjson.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("seshat: encode %s: %w", quoteKey(k), err)
+		}
+		out[k] = b
+	}
+	return out, nil
+}
+
+// saveStored applies Flask's save rules to a store-mode session: write only
+// what changed (a Merge), slide a permanent session's expiry with a Touch,
+// delete the record of an emptied or destroyed session, and mint a new id for
+// a new or renewed one. The store sees at most two commands per request.
+func (m *Manager) saveStored(h http.Header, s *Session) error {
+	st := m.settings
+	refresh := !st.NoRefreshEachRequest
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.committed = true
+	now := st.Now()
+	expires := now.Add(st.Lifetime)
+	secure := st.secure(s.tls)
+
+	if !s.loaded {
+		// Untouched. Only a permanent session with refresh on needs work,
+		// and the signed flag in the cookie tells without a store read.
+		if !refresh || len(s.cookies) == 0 {
+			return nil
+		}
+		var buf [maxCandidates]string
+		for _, c := range cookieValues(s.cookies, st.name, buf[:0]) {
+			id, perm, err := m.verifiedID(c)
+			if err != nil || !perm {
+				continue
+			}
+			err = m.touch(s.ctx, StoreKey(id), expires)
+			if errors.Is(err, ErrNoRecord) || errors.Is(err, ErrSessionGone) {
+				continue
+			}
+			if err != nil {
+				return storeFailure("touch", err)
+			}
+			m.setIDCookie(h, id, true, expires, secure)
+			return nil
+		}
+		return nil
+	}
+	if s.storeErr != nil {
+		return s.storeErr
+	}
+	if s.accessed {
+		addVary(h, "Cookie")
+	}
+	key := ""
+	if s.id != "" {
+		key = StoreKey(s.id)
+	}
+	if len(s.values) == 0 {
+		if s.modified || s.destroyed {
+			if key != "" {
+				if err := st.Store.Delete(s.ctx, key); err != nil {
+					return storeFailure("delete", err)
+				}
+			}
+			h.Add("Set-Cookie", st.cookieHeader("", zeroTime, true, secure))
+			addVary(h, "Cookie")
+			addPrivate(h)
+		}
+		return nil
+	}
+	permanent, _ := s.values[permanentKey].(bool)
+	switch {
+	case !s.modified && !(permanent && refresh):
+		return nil
+	case !s.modified:
+		if err := m.touch(s.ctx, key, expires); err != nil && !errors.Is(err, ErrNoRecord) {
+			return storeFailure("touch", err)
+		}
+	case s.id == "" || s.renew:
+		vals, err := encodeValues(s.values)
+		if err != nil {
+			return err
+		}
+		id := newID()
+		if err := st.Store.Save(s.ctx, StoreKey(id), &Record{Values: vals, Expires: expires, UserID: s.userID}); err != nil {
+			return storeFailure("save", err)
+		}
+		if key != "" {
+			if err := st.Store.Delete(s.ctx, key); err != nil {
+				return storeFailure("delete", err)
+			}
+		}
+		s.id = id
+	default:
+		gone, err := m.writeChanges(s, key, expires)
+		if err != nil {
+			return err
+		}
+		if gone {
+			// Another request destroyed this session while this one ran:
+			// do not bring it back, and end it here too.
+			st.Logger.Info("seshat: session destroyed by a concurrent request; changes dropped")
+			h.Add("Set-Cookie", st.cookieHeader("", zeroTime, true, secure))
+			addVary(h, "Cookie")
+			addPrivate(h)
+			return nil
+		}
+	}
+	m.setIDCookie(h, s.id, permanent, expires, secure)
+	return nil
+}
+
+// writeChanges stores this request's changes: a Merge where the store can
+// (concurrent requests changing different keys all persist), else the whole
+// record. It reports gone when the record was deleted meanwhile.
+func (m *Manager) writeChanges(s *Session, key string, expires time.Time) (gone bool, err error) {
+	st := m.settings
+	merger, ok := st.Store.(Merger)
+	if !ok {
+		vals, err := encodeValues(s.values)
+		if err != nil {
+			return false, err
+		}
+		if err := st.Store.Save(s.ctx, key, &Record{Values: vals, Expires: expires, UserID: s.userID}); err != nil {
+			return false, storeFailure("save", err)
+		}
+		return false, nil
+	}
+	ch := &Change{Set: make(map[string][]byte, len(s.changes)), Expires: expires, UserID: s.userID, SetUser: s.userSet}
+	for k, op := range s.changes {
+		v, present := s.values[k]
+		if op == OpDelete || !present {
+			ch.Delete = append(ch.Delete, k)
+			continue
+		}
+		b, err := taggedjson.Marshal(v)
+		if err != nil {
+			return false, fmt.Errorf("seshat: encode %s: %w", quoteKey(k), err)
+		}
+		ch.Set[k] = b
+	}
+	err = merger.Merge(s.ctx, key, ch)
+	if errors.Is(err, ErrSessionGone) {
+		return true, nil
+	}
+	if err != nil {
+		return false, storeFailure("merge", err)
+	}
+	return false, nil
+}
+
+// touch moves a record's expiry, with a Toucher, or by loading and saving
+// the record when the store has none.
+func (m *Manager) touch(ctx context.Context, key string, expires time.Time) error {
+	store := m.settings.Store
+	if t, ok := store.(Toucher); ok {
+		return t.Touch(ctx, key, expires)
+	}
+	rec, err := store.Load(ctx, key)
+	if err != nil {
+		return err
+	}
+	rec.Expires = expires
+	return store.Save(ctx, key, rec)
+}
+
+// setIDCookie sends the signed session id.
+func (m *Manager) setIDCookie(h http.Header, id string, permanent bool, expires time.Time, secure bool) {
+	tok := id
+	if permanent {
+		tok += permanentFlag
+	} else {
+		expires = zeroTime
+	}
+	h.Add("Set-Cookie", m.settings.cookieHeader(string(m.idSigner.Sign([]byte(tok))), expires, false, secure))
+	addVary(h, "Cookie")
+	addPrivate(h)
+}
