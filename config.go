@@ -98,6 +98,10 @@ type Config struct {
 	// the signed cookie, Flask's way. With a store the cookie carries only a
 	// signed 256-bit session id, and the store sees only a hash of it.
 	Store Store
+	// IDScheme, with a Store, decides what the cookie carries and the store
+	// key of an id; nil means seshat's scheme: a signed 256-bit random id
+	// whose hex SHA-256 is the store key.
+	IDScheme IDScheme
 	// MaxDecodedSize caps the decompressed size of a cookie payload, so a
 	// small zlib bomb cannot allocate much; default 64 KiB, far above what
 	// fits in a 4 KB cookie of ordinary data.

@@ -1,6 +1,9 @@
 package seshat
 
 import (
+	"errors"
+
+	"github.com/seshat-go/seshat/signing"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -46,9 +49,44 @@ func StoreKey(id string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// parseIDToken splits a verified cookie payload into the id and the
-// permanent flag.
-func parseIDToken(tok string) (id string, permanent bool, ok bool) {
-	id, permanent = strings.CutSuffix(tok, permanentFlag)
-	return id, permanent, validID(id)
+// defaultIDs is seshat's own IDScheme: the cookie holds
+// ID[.p].SIGNATURE, HMAC-SHA256 under a key derived from the manager's keys
+// with a salt of its own.
+type defaultIDs struct{ signer *signing.Signer }
+
+func newDefaultIDs(keys [][]byte) (*defaultIDs, error) {
+	s, err := signing.NewSigner(keys, signing.Options{
+		Salt:          []byte(idSalt),
+		KeyDerivation: signing.HMAC,
+		Digest:        signing.SHA256,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &defaultIDs{signer: s}, nil
 }
+
+func (d *defaultIDs) New() string { return newID() }
+
+func (d *defaultIDs) Key(id string) string { return StoreKey(id) }
+
+func (d *defaultIDs) Encode(id string, permanent bool) string {
+	if permanent {
+		id += permanentFlag
+	}
+	return string(d.signer.Sign([]byte(id)))
+}
+
+func (d *defaultIDs) Decode(value string) (string, bool, error) {
+	tok, err := d.signer.Unsign([]byte(value))
+	if err != nil {
+		return "", false, err
+	}
+	id, permanent := strings.CutSuffix(string(tok), permanentFlag)
+	if !validID(id) {
+		return "", false, errMalformedID
+	}
+	return id, permanent, nil
+}
+
+var errMalformedID = errors.New("seshat: malformed session id")

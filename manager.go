@@ -14,7 +14,7 @@ import (
 type Manager struct {
 	settings *settings
 	codec    *CookieCodec
-	idSigner *signing.Signer // store mode: signs the session id in the cookie
+	ids      IDScheme // store mode: session ids in the cookie and store keys
 }
 
 // New validates cfg and returns a Manager. It fails with an error wrapping
@@ -31,13 +31,11 @@ func New(cfg Config) (*Manager, error) {
 	codec.SetMaxDecodedSize(s.MaxDecodedSize)
 	m := &Manager{settings: s, codec: codec}
 	if s.Store != nil {
-		m.idSigner, err = signing.NewSigner(s.Keys, signing.Options{
-			Salt:          []byte(idSalt),
-			KeyDerivation: signing.HMAC,
-			Digest:        signing.SHA256,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("seshat: id signer: %w", err)
+		m.ids = s.IDScheme
+		if m.ids == nil {
+			if m.ids, err = newDefaultIDs(s.Keys); err != nil {
+				return nil, fmt.Errorf("seshat: id signer: %w", err)
+			}
 		}
 	}
 	return m, nil

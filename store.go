@@ -103,6 +103,26 @@ type Cleaner interface {
 	DeleteExpired(ctx context.Context) (int, error)
 }
 
+// IDScheme decides, in store mode, what the cookie carries and which store
+// key a session id maps to. The default scheme (nil Config.IDScheme) issues
+// 256-bit random ids, signs them with the manager's keys, and gives stores
+// the hex SHA-256 of the id. Package flasksession provides Flask-Session's
+// scheme (uuid4 ids, optionally signed, raw keys) for sharing a store with a
+// Flask app.
+type IDScheme interface {
+	// New returns a fresh random id.
+	New() string
+	// Encode returns the cookie value for id; permanent may be recorded in
+	// it so that an untouched permanent session can be refreshed without a
+	// store read.
+	Encode(id string, permanent bool) string
+	// Decode verifies a cookie value and returns the id and the permanent
+	// flag. Anything it accepts reaches the store only through Key.
+	Decode(value string) (id string, permanent bool, err error)
+	// Key returns the store key for id.
+	Key(id string) string
+}
+
 var (
 	// ErrNoRecord is what a Store returns for a missing or expired record.
 	ErrNoRecord = errors.New("seshat: no such session record")

@@ -24,16 +24,11 @@ func storeFailure(op string, err error) error {
 	return fmt.Errorf("seshat: store %s: %w: %w", op, ErrStoreUnavailable, err)
 }
 
-// verifiedIDs returns the ids of the request's session cookies whose
-// signature verifies, in order, with their permanent flags.
+// verifiedID decodes one session cookie with the IDScheme.
 func (m *Manager) verifiedID(c string) (id string, permanent bool, err error) {
-	tok, err := m.idSigner.Unsign([]byte(c))
+	id, permanent, err = m.ids.Decode(c)
 	if err != nil {
 		return "", false, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
-	}
-	id, permanent, ok := parseIDToken(string(tok))
-	if !ok {
-		return "", false, fmt.Errorf("%w: malformed session id", ErrInvalidCookie)
 	}
 	return id, permanent, nil
 }
@@ -50,7 +45,7 @@ func (m *Manager) loadStored(s *Session) {
 			s.loadErr = firstErr(s.loadErr, err)
 			continue
 		}
-		rec, err := m.settings.Store.Load(s.ctx, StoreKey(id))
+		rec, err := m.settings.Store.Load(s.ctx, m.ids.Key(id))
 		if errors.Is(err, ErrNoRecord) {
 			s.loadErr = firstErr(s.loadErr, fmt.Errorf("%w: unknown, expired or revoked session", ErrInvalidCookie))
 			continue
@@ -131,7 +126,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 			if err != nil || !perm {
 				continue
 			}
-			err = m.touch(s.ctx, StoreKey(id), expires)
+			err = m.touch(s.ctx, m.ids.Key(id), expires)
 			if errors.Is(err, ErrNoRecord) || errors.Is(err, ErrSessionGone) {
 				continue
 			}
@@ -151,7 +146,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 	}
 	key := ""
 	if s.id != "" {
-		key = StoreKey(s.id)
+		key = m.ids.Key(s.id)
 	}
 	if len(s.values) == 0 {
 		if s.modified || s.destroyed {
@@ -179,8 +174,8 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 		if err != nil {
 			return err
 		}
-		id := newID()
-		if err := st.Store.Save(s.ctx, StoreKey(id), &Record{Values: vals, Expires: expires, UserID: s.userID}); err != nil {
+		id := m.ids.New()
+		if err := st.Store.Save(s.ctx, m.ids.Key(id), &Record{Values: vals, Expires: expires, UserID: s.userID}); err != nil {
 			return storeFailure("save", err)
 		}
 		if key != "" {
@@ -264,13 +259,10 @@ func (m *Manager) touch(ctx context.Context, key string, expires time.Time) erro
 
 // setIDCookie sends the signed session id.
 func (m *Manager) setIDCookie(h http.Header, id string, permanent bool, expires time.Time, secure bool) {
-	tok := id
-	if permanent {
-		tok += permanentFlag
-	} else {
+	if !permanent {
 		expires = zeroTime
 	}
-	h.Add("Set-Cookie", m.settings.cookieHeader(string(m.idSigner.Sign([]byte(tok))), expires, false, secure))
+	h.Add("Set-Cookie", m.settings.cookieHeader(m.ids.Encode(id, permanent), expires, false, secure))
 	addVary(h, "Cookie")
 	addPrivate(h)
 }
