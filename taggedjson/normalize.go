@@ -75,10 +75,16 @@ func normalize(v any, depth int) (any, bool, error) {
 		return normalizeMap(x, depth)
 	case []any:
 		l, changed, err := normalizeList(x, depth)
-		return l, changed, err
+		if !changed || err != nil {
+			return v, false, err // v, not l: re-boxing the slice would allocate
+		}
+		return l, true, nil
 	case Tuple:
 		l, changed, err := normalizeList(x, depth)
-		return Tuple(l), changed, err
+		if !changed || err != nil {
+			return v, false, err
+		}
+		return Tuple(l), true, nil
 	case int:
 		return int64(x), true, nil
 	case int32:

@@ -1,0 +1,5 @@
+//go:build !race
+
+package taggedjson_test
+
+const raceEnabled = false
