@@ -1,0 +1,345 @@
+// Package flaskproc runs interop/flaskapp/app.py, a real Flask app, as a
+// subprocess for tests: it starts it under a chosen interpreter, reads the
+// port the app bound on 127.0.0.1, and stops it by PID when the test ends.
+//
+// When the interpreter or Flask is missing, or the interpreter's Flask is not
+// the version a Flavor stands for, the test is skipped with the reason —
+// unless the environment variable SESHAT_REQUIRE_SERVICES is "1", which turns
+// the skip into a failure (for CI, where a silently skipped interop suite
+// would prove nothing).
+package flaskproc
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// RequireEnv is the environment variable that turns skips into failures.
+const RequireEnv = "SESHAT_REQUIRE_SERVICES"
+
+// Flavor is one Flask installation to test against.
+type Flavor struct {
+	// Name names the flavor in test names: "flask3.1" or "flask2.2".
+	Name string
+	// PythonEnv is the environment variable that overrides the interpreter.
+	PythonEnv string
+	// DefaultPython is the interpreter used when PythonEnv is unset.
+	DefaultPython string
+	// VersionPrefix is what the interpreter's Flask version must start with.
+	VersionPrefix string
+}
+
+// The two Flask versions of the test machine (and of the vectors).
+var (
+	// Flask31 is Flask 3.1 (pyenv's python3, Werkzeug 3.1, itsdangerous 2.2).
+	Flask31 = Flavor{Name: "flask3.1", PythonEnv: "SESHAT_FLASK31_PYTHON", DefaultPython: "python3", VersionPrefix: "3.1."}
+	// Flask22 is Debian 12's Flask 2.2 (/usr/bin/python3, Werkzeug 2.2,
+	// itsdangerous 2.1).
+	Flask22 = Flavor{Name: "flask2.2", PythonEnv: "SESHAT_FLASK22_PYTHON", DefaultPython: "/usr/bin/python3", VersionPrefix: "2.2."}
+)
+
+// Flavors lists every flavor, newest first.
+var Flavors = []Flavor{Flask31, Flask22}
+
+// Is31 reports whether f has Flask 3.1's behaviour (SECRET_KEY_FALLBACKS,
+// SESSION_COOKIE_PARTITIONED, Vary on any session access, no cookie domain
+// from SERVER_NAME).
+func (f Flavor) Is31() bool { return strings.HasPrefix(f.VersionPrefix, "3.") }
+
+// Python returns the interpreter the flavor runs.
+func (f Flavor) Python() string {
+	if p := os.Getenv(f.PythonEnv); p != "" {
+		return p
+	}
+	return f.DefaultPython
+}
+
+// Config is the Flask app's configuration; the zero value is Flask's default
+// configuration with no secret key (Start requires SecretKey).
+type Config struct {
+	SecretKey  string        // SECRET_KEY
+	Fallbacks  []string      // SECRET_KEY_FALLBACKS, oldest first (Flask >= 3.1)
+	Lifetime   time.Duration // PERMANENT_SESSION_LIFETIME, whole seconds; 0 = 31 days
+	CookieName string        // SESSION_COOKIE_NAME; "" = "session"
+	Domain     string        // SESSION_COOKIE_DOMAIN
+	Path       string        // SESSION_COOKIE_PATH
+	Secure     bool          // SESSION_COOKIE_SECURE
+	NoHTTPOnly bool          // SESSION_COOKIE_HTTPONLY = False
+	SameSite   string        // SESSION_COOKIE_SAMESITE: "", "Lax", "Strict", "None"
+	// Partitioned is SESSION_COOKIE_PARTITIONED (Flask >= 3.1).
+	Partitioned bool
+	NoRefresh   bool   // SESSION_REFRESH_EACH_REQUEST = False
+	ServerName  string // SERVER_NAME
+}
+
+// env returns the app's configuration as FLASKAPP_* variables, so the keys
+// never appear on a command line.
+func (c Config) env() []string {
+	e := []string{
+		"FLASKAPP_SECRET_KEY=" + c.SecretKey,
+		"FLASKAPP_SECRET_KEY_FALLBACKS=" + strings.Join(c.Fallbacks, "\n"),
+		"FLASKAPP_COOKIE_NAME=" + c.CookieName,
+		"FLASKAPP_COOKIE_DOMAIN=" + c.Domain,
+		"FLASKAPP_COOKIE_PATH=" + c.Path,
+		"FLASKAPP_COOKIE_SAMESITE=" + c.SameSite,
+		"FLASKAPP_SERVER_NAME=" + c.ServerName,
+		"FLASKAPP_COOKIE_SECURE=" + strconv.FormatBool(c.Secure),
+		"FLASKAPP_COOKIE_HTTPONLY=" + strconv.FormatBool(!c.NoHTTPOnly),
+		"FLASKAPP_COOKIE_PARTITIONED=" + strconv.FormatBool(c.Partitioned),
+		"FLASKAPP_REFRESH=" + strconv.FormatBool(!c.NoRefresh),
+		"FLASKAPP_QUIET=1",
+		"PYTHONDONTWRITEBYTECODE=1",
+		"PYTHONUNBUFFERED=1",
+	}
+	lifetime := ""
+	if c.Lifetime > 0 {
+		lifetime = strconv.FormatInt(int64(c.Lifetime/time.Second), 10)
+	}
+	return append(e, "FLASKAPP_LIFETIME="+lifetime)
+}
+
+// App is a running Flask app.
+type App struct {
+	// URL is the app's base URL, http://127.0.0.1:PORT.
+	URL string
+	// PID is the process id of the interpreter.
+	PID int
+	// Versions holds the versions the app reports (python, flask, werkzeug,
+	// itsdangerous, markupsafe).
+	Versions map[string]string
+	// Flavor is the flavor the app runs.
+	Flavor Flavor
+
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stderr *syncBuffer
+	waited chan struct{}
+}
+
+// Stderr returns what the app wrote to stderr so far (Flask's tracebacks).
+func (a *App) Stderr() string { return a.stderr.String() }
+
+// startTimeout bounds how long an app may take to print its port.
+const startTimeout = 20 * time.Second
+
+// Start starts one app per configuration under flavor f, all at once, and
+// stops them when t ends. It skips t (or fails it, see RequireEnv) when f is
+// not available, and fails it when an app does not start.
+func Start(t testing.TB, f Flavor, cfgs ...Config) []*App {
+	t.Helper()
+	Require(t, f)
+	apps := make([]*App, len(cfgs))
+	errs := make([]error, len(cfgs))
+	var wg sync.WaitGroup
+	for i, cfg := range cfgs {
+		wg.Go(func() { apps[i], errs[i] = start(f, cfg) })
+	}
+	wg.Wait()
+	for _, a := range apps {
+		if a != nil {
+			t.Cleanup(func() {
+				a.stop()
+				if t.Failed() {
+					if s := a.Stderr(); s != "" {
+						t.Logf("%s app (pid %d) stderr:\n%s", f.Name, a.PID, s)
+					}
+				}
+			})
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("%s: %v", f.Name, err)
+	}
+	return apps
+}
+
+// probe is the result of checking a flavor's interpreter once per process.
+type probe struct {
+	once    sync.Once
+	version string
+	err     error
+}
+
+var probes sync.Map // Flavor.Name -> *probe
+
+// Require skips t (or fails it, see RequireEnv) unless f's interpreter runs
+// and imports the expected Flask version.
+func Require(t testing.TB, f Flavor) {
+	t.Helper()
+	pv, _ := probes.LoadOrStore(f.Name, new(probe))
+	p := pv.(*probe)
+	p.once.Do(func() { p.version, p.err = check(f) })
+	if p.err == nil {
+		return
+	}
+	if os.Getenv(RequireEnv) == "1" {
+		t.Fatalf("%s unavailable and %s=1: %v", f.Name, RequireEnv, p.err)
+	}
+	t.Skipf("%s unavailable: %v (set %s=1 to make this a failure)", f.Name, p.err, RequireEnv)
+}
+
+func check(f Flavor) (string, error) {
+	py := f.Python()
+	path, err := exec.LookPath(py)
+	if err != nil {
+		return "", fmt.Errorf("interpreter %q not found (set %s): %w", py, f.PythonEnv, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, path, "-c",
+		"import flask, werkzeug.serving, itsdangerous, importlib.metadata as m; print(m.version('flask'))").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s cannot import Flask: %v: %s", py, err, lastLine(out))
+	}
+	v := strings.TrimSpace(string(out))
+	if !strings.HasPrefix(v, f.VersionPrefix) {
+		return "", fmt.Errorf("%s has Flask %s, want %sx (set %s)", py, v, f.VersionPrefix, f.PythonEnv)
+	}
+	if _, err := os.Stat(appPath()); err != nil {
+		return "", fmt.Errorf("flask app: %w", err)
+	}
+	return v, nil
+}
+
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return lines[len(lines)-1]
+}
+
+// appPath returns the path of interop/flaskapp/app.py, found from this
+// source file so tests may run from any directory.
+func appPath() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "flaskapp", "app.py")
+}
+
+func start(f Flavor, cfg Config) (*App, error) {
+	if cfg.SecretKey == "" {
+		return nil, errors.New("flaskproc: Config.SecretKey is required")
+	}
+	cmd := exec.Command(f.Python(), appPath())
+	cmd.Env = append(os.Environ(), cfg.env()...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Flavor: f, cmd: cmd, stdin: stdin, stderr: new(syncBuffer), waited: make(chan struct{})}
+	cmd.Stderr = a.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	a.PID = cmd.Process.Pid
+	go func() {
+		_ = cmd.Wait()
+		close(a.waited)
+	}()
+	port := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			port <- strings.TrimSpace(sc.Text())
+		}
+		close(port)
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	select {
+	case p, ok := <-port:
+		if _, err := strconv.Atoi(p); !ok || err != nil {
+			a.stop()
+			return nil, fmt.Errorf("flask app (pid %d) did not print its port (got %q); stderr:\n%s", a.PID, p, a.Stderr())
+		}
+		a.URL = "http://127.0.0.1:" + p
+	case <-time.After(startTimeout):
+		a.stop()
+		return nil, fmt.Errorf("flask app (pid %d) printed no port within %v; stderr:\n%s", a.PID, startTimeout, a.Stderr())
+	}
+	if err := a.loadVersions(cfg.ServerName); err != nil {
+		a.stop()
+		return nil, err
+	}
+	if got := a.Versions["flask"]; !strings.HasPrefix(got, f.VersionPrefix) {
+		a.stop()
+		return nil, fmt.Errorf("flask app reports Flask %s, want %sx", got, f.VersionPrefix)
+	}
+	return a, nil
+}
+
+// loadVersions asks the app for its versions; host is the Host header to
+// send, needed when SERVER_NAME is set (Flask 2.2 routes only that host).
+func (a *App) loadVersions(host string) error {
+	req, err := http.NewRequest(http.MethodGet, a.URL+"/versions", nil)
+	if err != nil {
+		return err
+	}
+	if host != "" {
+		req.Host = host
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("flask app: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("flask app: %w", err)
+	}
+	if err := json.Unmarshal(body, &a.Versions); err != nil {
+		return fmt.Errorf("flask app: /versions: %w", err)
+	}
+	return nil
+}
+
+// stop ends the app by its PID: it closes the app's stdin (the app exits at
+// end of file), sends SIGTERM, and SIGKILL if it is still there after a few
+// seconds. It waits for the process so no zombie is left. The signals go
+// through os.Process, which never signals a PID that was already reaped.
+func (a *App) stop() {
+	_ = a.stdin.Close()
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-a.waited:
+		return
+	case <-time.After(5 * time.Second):
+	}
+	_ = a.cmd.Process.Kill()
+	<-a.waited
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writer goroutine and
+// the test reading it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

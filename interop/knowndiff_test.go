@@ -1,0 +1,172 @@
+package interop_test
+
+import (
+	"encoding/base64"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/interop/internal/flaskproc"
+	"github.com/seshat-go/seshat/signing"
+)
+
+// TestKnownDifferences pins every behaviour in which seshat knowingly differs
+// from Flask, with both sides' actual answers, so a change on either side
+// shows up here. Each subtest says whether the difference is deliberate or a
+// defect reported to the owning package.
+func TestKnownDifferences(t *testing.T) {
+	forEachFlavor(t, func(t *testing.T, f flaskproc.Flavor) {
+		cfg := flaskproc.Config{SecretKey: keyNew}
+		p := startPairs(t, f, cfg)[0]
+		set := func(body string) req { return req{method: http.MethodPost, path: "/set", body: body, now: at(t0)} }
+
+		// DEFECT (signing/zlib.go): seshat compresses with zlib.BestSpeed,
+		// itsdangerous with zlib's default level 6. For this 73-byte payload
+		// Python's stream is 61 bytes (compressed), Go's BestSpeed stream 79
+		// (not compressed; Go's level 6 would give 67 and compress).
+		t.Run("zlib-level-changes-the-compression-decision", func(t *testing.T) {
+			body := `{"nan":NaN,"inf":Infinity,"ninf":-Infinity,"in_list":[NaN,1.0,-Infinity]}`
+			fw, gw := p.flask.must(t, set(body)), p.gosrv.must(t, set(body))
+			if !compressed(fw) || compressed(gw) {
+				t.Errorf("want Flask compressed and seshat not: Flask %q, seshat %q", fw.setCookie, gw.setCookie)
+			}
+		})
+
+		// DEFECT, same cause, with a user-visible effect: a compressible
+		// session whose Flask cookie fits in 4093 bytes is refused by seshat
+		// (ErrCookieTooLarge, HTTP 500), because BestSpeed compresses about
+		// 13% worse than Python's zlib on this text.
+		t.Run("zlib-level-refuses-a-session-flask-fits", func(t *testing.T) {
+			body := `{"notes":"` + wordSalad(14000) + `"}`
+			fw, gw := p.flask.do(t, set(body)), p.gosrv.do(t, set(body))
+			if fw.status != http.StatusOK || len(fw.setCookie) != 1 || len(fw.setCookie[0]) > seshat.MaxCookieSize {
+				t.Errorf("Flask: status %d, cookie sizes %v; want 200 and one cookie within %d bytes", fw.status, lens(fw.setCookie), seshat.MaxCookieSize)
+			}
+			if gw.status != http.StatusInternalServerError || len(gw.setCookie) != 0 {
+				t.Errorf("seshat: status %d, Set-Cookie %v; want 500 and no cookie", gw.status, lens(gw.setCookie))
+			}
+		})
+
+		// DELIBERATE (DESIGN.md): a cookie over 4093 bytes is an error in
+		// seshat; Flask sends it with a warning and the browser drops it.
+		t.Run("oversized-cookie", func(t *testing.T) {
+			raw := make([]byte, 3300)
+			r := rand.New(rand.NewPCG(3, 4))
+			for i := range raw {
+				raw[i] = byte(r.Uint32())
+			}
+			body := `{"blob":"` + base64.StdEncoding.EncodeToString(raw) + `"}`
+			fw, gw := p.flask.do(t, set(body)), p.gosrv.do(t, set(body))
+			if fw.status != http.StatusOK || len(fw.setCookie) != 1 || len(fw.setCookie[0]) <= seshat.MaxCookieSize {
+				t.Errorf("Flask: status %d, cookie sizes %v; want 200 and one cookie over %d bytes", fw.status, lens(fw.setCookie), seshat.MaxCookieSize)
+			}
+			if gw.status != http.StatusInternalServerError || len(gw.setCookie) != 0 {
+				t.Errorf("seshat: status %d, Set-Cookie %v; want 500 and no cookie", gw.status, lens(gw.setCookie))
+			}
+		})
+
+		// DELIBERATE (DESIGN.md "never an error page"): a validly signed
+		// cookie whose payload does not decode is a fresh session in seshat;
+		// Flask does not catch BadPayload and answers 500.
+		t.Run("valid-signature-bad-payload", func(t *testing.T) {
+			ts, err := signing.NewTimestampSigner([][]byte{[]byte(keyNew)}, signing.Options{
+				Salt: []byte(seshat.DefaultSalt), KeyDerivation: signing.HMAC, Digest: signing.SHA1,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, payload := range []string{`{"user":`, `[1,2]`, `{" t":5}`, `{"x":{" b":"AP8Qw6k"}}`} {
+				value := ts.SignAt(signing.AppendURLSafeBody(nil, []byte(payload), signing.CompressNever), time.Unix(t0, 0))
+				r := req{path: "/dump", cookie: "session=" + string(value), now: at(t0)}
+				if got := p.flask.do(t, r); got.status != http.StatusInternalServerError {
+					t.Errorf("Flask with signed %s: status %d, want 500", payload, got.status)
+				}
+				if got := p.gosrv.do(t, r); got.status != http.StatusOK || got.body != "{}" {
+					t.Errorf("seshat with signed %s: status %d body %s, want 200 and an empty session", payload, got.status, got.body)
+				}
+			}
+		})
+
+		// DELIBERATE (core cookie.go, cookie tossing): with several cookies
+		// of the session's name, Flask uses the first one only; seshat uses
+		// the first one that verifies (and skips empty values).
+		t.Run("duplicate-cookie-names", func(t *testing.T) {
+			valid := p.flask.must(t, set(`{"user":"alice"}`)).cookie(t)
+			forged := valid[:len(valid)-3] + "AAA"
+			want := `{"user":"alice"}`
+			for _, c := range []struct {
+				header            string
+				flaskWant, goWant string
+			}{
+				{forged + "; " + valid, "{}", want},
+				{"session=; " + valid, "{}", want},
+				{valid + "; " + forged, want, want}, // the same answer
+			} {
+				r := req{path: "/dump", cookie: c.header, now: at(t0)}
+				if got := p.flask.must(t, r).body; got != c.flaskWant {
+					t.Errorf("Flask with %q: %s, want %s", c.header, got, c.flaskWant)
+				}
+				if got := p.gosrv.must(t, r).body; got != c.goWant {
+					t.Errorf("seshat with %q: %s, want %s", c.header, got, c.goWant)
+				}
+			}
+		})
+
+		// DEFECT (core manager.go, save: values[permanentKey].(bool)): Flask's
+		// session.permanent is the truthiness of "_permanent"; seshat only
+		// honours a JSON true. A session written by other code with
+		// "_permanent": 1 is permanent in Flask (Expires, refreshed on every
+		// request) and not in seshat. Flask's own setter always stores a
+		// bool, so only hand-made sessions are affected.
+		t.Run("non-bool-permanent", func(t *testing.T) {
+			body := `{"_permanent":1,"user":"alice"}`
+			fw, gw := p.flask.must(t, set(body)), p.gosrv.must(t, set(body))
+			if !strings.Contains(fw.setCookie[0], "; Expires=") || strings.Contains(gw.setCookie[0], "; Expires=") {
+				t.Errorf("want Expires from Flask only: Flask %q, seshat %q", fw.setCookie, gw.setCookie)
+			}
+			noop := req{path: "/noop", cookie: fw.cookie(t), now: at(t0 + 10)}
+			if got := p.flask.must(t, noop); len(got.setCookie) != 1 {
+				t.Errorf("Flask did not refresh a session with _permanent=1: %q", got.setCookie)
+			}
+			if got := p.gosrv.must(t, noop); len(got.setCookie) != 0 {
+				t.Errorf("seshat refreshed a session with _permanent=1: %q", got.setCookie)
+			}
+		})
+
+		// DELIBERATE (config.go): seshat's zero-value cookie options send
+		// SameSite=Lax, and Secure on TLS requests; Flask's defaults send
+		// neither. (Every other test configures seshat like Flask.)
+		t.Run("default-samesite", func(t *testing.T) {
+			zero := newGoServer(t, seshat.Config{Keys: [][]byte{[]byte(keyNew)}})
+			body := `{"user":"alice"}`
+			fw, gw := p.flask.must(t, set(body)), zero.must(t, set(body))
+			if want := fw.setCookie[0] + "; SameSite=Lax"; gw.setCookie[0] != want {
+				t.Errorf("seshat defaults: %q, want %q", gw.setCookie[0], want)
+			}
+		})
+	})
+}
+
+// wordSalad returns n bytes of deterministic, compressible text.
+func wordSalad(n int) string {
+	words := strings.Fields("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november " +
+		"oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu session cookie flask seshat")
+	r := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	for b.Len() < n {
+		b.WriteString(words[r.IntN(len(words))])
+		b.WriteByte(' ')
+	}
+	return b.String()[:n]
+}
+
+func lens(ss []string) []int {
+	out := make([]int, len(ss))
+	for i, s := range ss {
+		out[i] = len(s)
+	}
+	return out
+}
