@@ -14,4 +14,3 @@ func TestConformance(t *testing.T) {
 		return memstore.New(memstore.Options{SweepInterval: 50 * time.Millisecond})
 	})
 }
-
