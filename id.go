@@ -3,11 +3,11 @@ package seshat
 import (
 	"errors"
 
-	"github.com/seshat-go/seshat/signing"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"github.com/seshat-go/seshat/signing"
 	"strings"
 )
 
