@@ -54,6 +54,7 @@ func headerCases() []headerCase {
 		{name: "set-on-existing", method: http.MethodPost, path: "/set", body: `{"n":2}`, cookie: "plain", now: later, cookieSent: true, vary: true},
 		{name: "permanent-false-on-empty", path: "/permanent?value=0", now: later, cookieSent: true, vary: true},
 		{name: "make-existing-permanent", path: "/permanent?value=1", cookie: "plain", now: later, cookieSent: true, vary: true},
+		{name: "make-permanent-non-permanent", path: "/permanent?value=0", cookie: "permanent", now: later, cookieSent: true, vary: true},
 		{name: "clear-existing", path: "/clear", cookie: "plain", now: later, cookieSent: true, deletion: true, vary: true},
 		{name: "clear-permanent", path: "/clear", cookie: "permanent", now: later, cookieSent: true, deletion: true, vary: true},
 		{name: "clear-without-cookie", path: "/clear", now: later, cookieSent: true, deletion: true, vary: true},

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,8 @@ func TestKnownDifferences(t *testing.T) {
 			}{
 				{forged + "; " + valid, "{}", want},
 				{"session=; " + valid, "{}", want},
-				{valid + "; " + forged, want, want}, // the same answer
+				{valid + "; " + forged, want, want},                       // the same answer
+				{`session="` + valid[len("session="):] + `"`, want, want}, // quoted: the same answer
 			} {
 				r := req{path: "/dump", cookie: c.header, now: at(t0)}
 				if got := p.flask.must(t, r).body; got != c.flaskWant {
@@ -133,6 +135,21 @@ func TestKnownDifferences(t *testing.T) {
 			}
 			if got := p.gosrv.must(t, noop); len(got.setCookie) != 0 {
 				t.Errorf("seshat refreshed a session with _permanent=1: %q", got.setCookie)
+			}
+		})
+
+		// COSMETIC (core cookie.go, addVary): when the handler already set a
+		// Vary header, seshat adds "Cookie" as a second Vary field line;
+		// Werkzeug merges it into one line. RFC 9110 (5.3) makes the two
+		// forms equivalent.
+		t.Run("vary-merging", func(t *testing.T) {
+			valid := p.flask.must(t, set(`{"user":"alice"}`)).cookie(t)
+			r := req{path: "/touch_vary", cookie: valid, now: at(t0)}
+			if got := p.flask.must(t, r).vary; !slices.Equal(got, []string{"Accept-Encoding, Cookie"}) {
+				t.Errorf("Flask Vary %q", got)
+			}
+			if got := p.gosrv.must(t, r).vary; !slices.Equal(got, []string{"Accept-Encoding", "Cookie"}) {
+				t.Errorf("seshat Vary %q", got)
 			}
 		})
 

@@ -40,6 +40,7 @@ Routes (the Go tests mount the same ones on seshat):
                        app's session serializer (the bytes Flask signs)
   GET  /noop           does not touch the session
   GET  /touch?key=K    session.get(K)
+  GET  /touch_vary?key=K   session.get(K), and the view adds Vary: Accept-Encoding
   GET  /contains?key=K "yes"/"no" for K in session
   GET  /clear          session.clear()
   GET  /pop_missing    session.pop("__missing__", None)
@@ -205,6 +206,13 @@ def make_app(a):
     def touch():
         session.get(request.args.get("key", "user"))
         return text("ok")
+
+    @app.get("/touch_vary")
+    def touch_vary():
+        session.get(request.args.get("key", "user"))
+        r = text("ok")
+        r.vary.add("Accept-Encoding")
+        return r
 
     @app.get("/contains")
     def contains():

@@ -10,6 +10,7 @@
 //	GET  /dump                 taggedjson.Marshal(session.Values())
 //	GET  /noop                 does not touch the session
 //	GET  /touch?key=K          Get(K) (default key "user")
+//	GET  /touch_vary?key=K     Get(K), and the handler sets Vary: Accept-Encoding
 //	GET  /contains?key=K       "yes"/"no" from Has(K)
 //	GET  /clear                Clear()
 //	GET  /pop_missing          Delete("__missing__")
@@ -129,6 +130,11 @@ func mux() *http.ServeMux {
 		text(w, http.StatusOK, "ok")
 	})
 	m.HandleFunc("GET /touch", func(w http.ResponseWriter, r *http.Request) {
+		seshat.FromContext(r.Context()).Get(key(r))
+		text(w, http.StatusOK, "ok")
+	})
+	m.HandleFunc("GET /touch_vary", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Vary", "Accept-Encoding")
 		seshat.FromContext(r.Context()).Get(key(r))
 		text(w, http.StatusOK, "ok")
 	})
