@@ -102,7 +102,9 @@ func marshalPlain(v any) ([]byte, error) {
 	return b, err
 }
 
-var errTooDeepOut = newError(ErrTooDeep, -1, "output would nest deeper than DefaultMaxDepth")
+func errTooDeepOut() error {
+	return newError(ErrTooDeep, -1, "output would nest deeper than DefaultMaxDepth")
+}
 
 // value writes v. depth is the number of arrays and objects already open.
 func (e *encoder) value(dst []byte, v any, depth int) ([]byte, error) {
@@ -129,7 +131,7 @@ func (e *encoder) value(dst []byte, v any, depth int) ([]byte, error) {
 			return e.list(dst, x, depth)
 		}
 		if depth+1 >= DefaultMaxDepth {
-			return dst, errTooDeepOut
+			return dst, errTooDeepOut()
 		}
 		dst = append(dst, `{" t":`...)
 		dst, err := e.list(dst, x, depth+1)
@@ -220,7 +222,7 @@ func (e *encoder) close(dst []byte, depth int) ([]byte, error) {
 		return dst, nil
 	}
 	if depth >= DefaultMaxDepth {
-		return dst, errTooDeepOut
+		return dst, errTooDeepOut()
 	}
 	return append(dst, '}'), nil
 }
@@ -234,7 +236,7 @@ func (e *encoder) float(dst []byte, f float64) ([]byte, error) {
 
 func (e *encoder) list(dst []byte, l []any, depth int) ([]byte, error) {
 	if depth >= DefaultMaxDepth {
-		return dst, errTooDeepOut
+		return dst, errTooDeepOut()
 	}
 	dst = append(dst, '[')
 	for i, v := range l {
@@ -251,7 +253,7 @@ func (e *encoder) list(dst []byte, l []any, depth int) ([]byte, error) {
 
 func (e *encoder) object(dst []byte, m map[string]any, depth int) ([]byte, error) {
 	if depth >= DefaultMaxDepth {
-		return dst, errTooDeepOut
+		return dst, errTooDeepOut()
 	}
 	if len(m) == 1 && !e.plain {
 		for k, v := range m {
@@ -260,7 +262,7 @@ func (e *encoder) object(dst []byte, m map[string]any, depth int) ([]byte, error
 				// would be mistaken for a tag on the way back, so it is
 				// escaped as {" di":{key+"__": value}}.
 				if depth+1 >= DefaultMaxDepth {
-					return dst, errTooDeepOut
+					return dst, errTooDeepOut()
 				}
 				dst = append(dst, `{" di":{`...)
 				dst, err := appendString(dst, k)

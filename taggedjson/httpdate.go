@@ -17,9 +17,10 @@ func pyDatetime(t time.Time) (time.Time, error) {
 	return t.Truncate(time.Second), nil
 }
 
-var (
-	dayAbbr   = [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
-	monthAbbr = [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+// Day and month abbreviations, three letters each, Sunday and January first.
+const (
+	dayAbbrs   = "SunMonTueWedThuFriSat"
+	monthAbbrs = "JanFebMarAprMayJunJulAugSepOctNovDec"
 )
 
 // appendHTTPDate writes t (UTC, year 1..9999) as Werkzeug's http_date does,
@@ -28,11 +29,12 @@ var (
 func appendHTTPDate(dst []byte, t time.Time) []byte {
 	y, mo, d := t.Date()
 	h, mi, s := t.Clock()
-	dst = append(dst, dayAbbr[t.Weekday()]...)
+	wd := int(t.Weekday())
+	dst = append(dst, dayAbbrs[3*wd:3*wd+3]...)
 	dst = append(dst, ',', ' ')
 	dst = append2(dst, d)
 	dst = append(dst, ' ')
-	dst = append(dst, monthAbbr[mo-1]...)
+	dst = append(dst, monthAbbrs[3*(mo-1):3*mo]...)
 	dst = append(dst, ' ')
 	dst = append2(append2(dst, y/100), y%100)
 	dst = append(dst, ' ')
@@ -89,14 +91,36 @@ const (
 	dateFail            // Python raises OverflowError: the payload fails to load
 )
 
-var (
-	dayNames   = [...]string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
-	monthNames = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-		"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
-	zoneNames = map[string]int64{"UT": 0, "UTC": 0, "GMT": 0, "Z": 0,
-		"AST": -400, "ADT": -300, "EST": -500, "EDT": -400, "CST": -600, "CDT": -500,
-		"MST": -700, "MDT": -600, "PST": -800, "PDT": -700}
-)
+// isDayName reports whether s (lower-cased) is in email.utils' _daynames.
+func isDayName(s string) bool {
+	switch s {
+	case "mon", "tue", "wed", "thu", "fri", "sat", "sun":
+		return true
+	}
+	return false
+}
+
+// zoneOffset looks s (upper-cased) up in email.utils' _timezones, which
+// holds offsets as HHMM numbers.
+func zoneOffset(s string) (int64, bool) {
+	switch s {
+	case "UT", "UTC", "GMT", "Z":
+		return 0, true
+	case "ADT":
+		return -300, true
+	case "AST", "EDT":
+		return -400, true
+	case "EST", "CDT":
+		return -500, true
+	case "CST", "MDT":
+		return -600, true
+	case "MST", "PDT":
+		return -700, true
+	case "PST":
+		return -800, true
+	}
+	return 0, false
+}
 
 // parseDate is Werkzeug's parse_date, i.e. Python's
 // email.utils.parsedate_to_datetime with errors turned into None and naive
@@ -118,7 +142,7 @@ func parseDate(s string) (time.Time, dateResult) {
 	if len(data) == 0 {
 		return time.Time{}, dateNone
 	}
-	if strings.HasSuffix(data[0], ",") || inNames(asciiLower(data[0]), dayNames[:]) {
+	if strings.HasSuffix(data[0], ",") || isDayName(asciiLower(data[0])) {
 		data = data[1:]
 	} else if i := strings.LastIndexByte(data[0], ','); i >= 0 {
 		data[0] = data[0][i+1:]
@@ -211,7 +235,7 @@ func parseDate(s string) (time.Time, dateResult) {
 	haveTZ := false
 	var off int64
 	tzU := pyUpper(tz)
-	if v, ok := zoneNames[tzU]; ok {
+	if v, ok := zoneOffset(tzU); ok {
 		off, haveTZ = v, true
 	} else if v, ok := pyIntSat(tzU); ok {
 		off, haveTZ = v, true
@@ -271,25 +295,36 @@ func daysIn(m time.Month, year int) int {
 	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
-// monthIndex returns 1..12 for a month name in Python's table (after
+// monthIndex returns 1..12 for a name in email.utils' _monthnames (after
 // lower()), or 0.
 func monthIndex(s string) int {
-	s = asciiLower(s)
-	for i, n := range monthNames {
-		if s == n {
-			return i%12 + 1
-		}
+	switch asciiLower(s) {
+	case "jan", "january":
+		return 1
+	case "feb", "february":
+		return 2
+	case "mar", "march":
+		return 3
+	case "apr", "april":
+		return 4
+	case "may":
+		return 5
+	case "jun", "june":
+		return 6
+	case "jul", "july":
+		return 7
+	case "aug", "august":
+		return 8
+	case "sep", "september":
+		return 9
+	case "oct", "october":
+		return 10
+	case "nov", "november":
+		return 11
+	case "dec", "december":
+		return 12
 	}
 	return 0
-}
-
-func inNames(s string, names []string) bool {
-	for _, n := range names {
-		if s == n {
-			return true
-		}
-	}
-	return false
 }
 
 // asciiLower lower-cases ASCII letters only. For matching Python's

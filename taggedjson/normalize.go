@@ -49,7 +49,9 @@ func normalizeDepth(v any, depth int) (any, error) {
 	return n, err
 }
 
-var errTooDeepNorm = newError(ErrTooDeep, -1, "value nests deeper than DefaultMaxDepth (or is cyclic)")
+func errTooDeepNorm() error {
+	return newError(ErrTooDeep, -1, "value nests deeper than DefaultMaxDepth (or is cyclic)")
+}
 
 // normalize reports whether the result differs from v, so containers can
 // skip copying.
@@ -122,7 +124,7 @@ func uintModel(u uint64) any {
 
 func normalizeMap(m map[string]any, depth int) (any, bool, error) {
 	if depth >= DefaultMaxDepth {
-		return nil, false, errTooDeepNorm
+		return nil, false, errTooDeepNorm()
 	}
 	if m == nil {
 		return map[string]any{}, true, nil
@@ -151,7 +153,7 @@ func normalizeMap(m map[string]any, depth int) (any, bool, error) {
 
 func normalizeList(l []any, depth int) ([]any, bool, error) {
 	if depth >= DefaultMaxDepth {
-		return nil, false, errTooDeepNorm
+		return nil, false, errTooDeepNorm()
 	}
 	if l == nil {
 		return []any{}, true, nil
@@ -198,7 +200,7 @@ func normalizeReflect(rv reflect.Value, depth int) (any, error) {
 		return nil, nil
 	}
 	if depth >= DefaultMaxDepth {
-		return nil, errTooDeepNorm
+		return nil, errTooDeepNorm()
 	}
 	t := rv.Type()
 	if t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) {
