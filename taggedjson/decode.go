@@ -381,6 +381,7 @@ func (d *decoder) array() (any, error) {
 	for {
 		v, _, err := d.value(false)
 		if err != nil {
+			clear(d.vals[start:])
 			d.vals = d.vals[:start]
 			return nil, err
 		}
@@ -395,6 +396,7 @@ func (d *decoder) array() (any, error) {
 			d.pos++
 			break
 		}
+		clear(d.vals[start:])
 		d.vals = d.vals[:start]
 		return nil, d.syntax("expecting ',' delimiter")
 	}
