@@ -281,7 +281,9 @@ func FuzzMarshalRoundTrip(f *testing.F) {
 		v := (&valueReader{data}).value(0)
 		want, nerr := taggedjson.Normalize(v)
 		b, err := taggedjson.Marshal(v)
-		if (err == nil) != (nerr == nil) && !errors.Is(err, taggedjson.ErrUnsupportedValue) {
+		// What Normalize accepts, Marshal writes (the generator stays far
+		// below the depth limit), and the other way round.
+		if (err == nil) != (nerr == nil) {
 			t.Fatalf("Marshal error %v but Normalize error %v", err, nerr)
 		}
 		if err != nil {

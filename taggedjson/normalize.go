@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Normalize converts any Go value into the model (see the package
@@ -36,9 +37,11 @@ import (
 //     base64 strings, and integral floats ints).
 //
 // Channels, functions, complex numbers, unsafe pointers and maps with other
-// key types fail with ErrUnsupportedType naming the type; a nil *big.Int
-// and times outside years 1..9999 with ErrUnsupportedValue; cycles and
-// nesting deeper than DefaultMaxDepth with ErrTooDeep.
+// key types fail with ErrUnsupportedType naming the type; strings (and keys)
+// that are not valid UTF-8, a nil *big.Int and times outside years 1..9999
+// with ErrUnsupportedValue; cycles and nesting deeper than DefaultMaxDepth
+// with ErrTooDeep. A value Normalize accepts can be marshalled, unless
+// Flask's tags push it past DefaultMaxDepth.
 func Normalize(v any) (any, error) {
 	n, _, err := normalize(v, 0)
 	return n, err
@@ -57,8 +60,12 @@ func errTooDeepNorm() error {
 // skip copying.
 func normalize(v any, depth int) (any, bool, error) {
 	switch x := v.(type) {
-	case nil, bool, int64, float64, string, Markup, UUID, []byte:
+	case nil, bool, int64, float64, UUID, []byte:
 		return v, false, nil
+	case string:
+		return v, false, checkString(x)
+	case Markup:
+		return v, false, checkString(string(x))
 	case *big.Int:
 		if x == nil {
 			return nil, false, newError(ErrUnsupportedValue, -1, "nil *big.Int")
@@ -115,6 +122,24 @@ func normalize(v any, depth int) (any, bool, error) {
 	return n, true, err
 }
 
+// checkString rejects strings Python cannot hold: anything but UTF-8, with
+// lone surrogates allowed as 3-byte WTF-8 sequences (what Unmarshal makes of
+// a \udXXX escape). Marshal would fail on them later; failing here tells the
+// caller which value is at fault.
+func checkString(s string) error {
+	if utf8.ValidString(s) {
+		return nil
+	}
+	for i := 0; i < len(s); {
+		r, size := pyDecodeRune(s, i)
+		if r == utf8.RuneError && size == 1 {
+			return newError(ErrUnsupportedValue, -1, "string is not valid UTF-8")
+		}
+		i += size
+	}
+	return nil
+}
+
 func uintModel(u uint64) any {
 	if u <= math.MaxInt64 {
 		return int64(u)
@@ -131,6 +156,9 @@ func normalizeMap(m map[string]any, depth int) (any, bool, error) {
 	}
 	var out map[string]any
 	for k, v := range m {
+		if err := checkString(k); err != nil {
+			return nil, false, err
+		}
 		n, changed, err := normalize(v, depth+1)
 		if err != nil {
 			return nil, false, err
@@ -224,7 +252,7 @@ func normalizeReflect(rv reflect.Value, depth int) (any, error) {
 	case reflect.Float32, reflect.Float64:
 		return rv.Float(), nil
 	case reflect.String:
-		return rv.String(), nil
+		return rv.String(), checkString(rv.String())
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 && !implementsAny(t.Elem()) {
 			return append([]byte{}, rv.Bytes()...), nil
@@ -286,7 +314,11 @@ func normalizeReflectMap(rv reflect.Value, depth int) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[key(it.Key())] = n
+		k := key(it.Key())
+		if err := checkString(k); err != nil {
+			return nil, err
+		}
+		out[k] = n
 	}
 	return out, nil
 }

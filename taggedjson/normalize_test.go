@@ -144,3 +144,16 @@ func TestNormalizeKeepsModel(t *testing.T) {
 		t.Fatalf("Normalize modified its input: %#v", m2)
 	}
 }
+
+func TestNormalizeStrings(t *testing.T) {
+	for _, bad := range []any{"\xff", taggedjson.Markup("a\xc3"), map[string]any{"\xfe": 1}, []any{"ok", "\xed\xa0"},
+		map[string]string{"k": "\x80"}, map[string]int{"\x80": 1}, color("\xff")} {
+		if _, err := taggedjson.Normalize(bad); !errors.Is(err, taggedjson.ErrUnsupportedValue) {
+			t.Errorf("Normalize(%q) error = %v, want ErrUnsupportedValue", bad, err)
+		}
+	}
+	// Lone surrogates (as Unmarshal stores them) are Python strings.
+	if _, err := taggedjson.Normalize("\xed\xa0\x80"); err != nil {
+		t.Errorf("Normalize(lone surrogate): %v", err)
+	}
+}
