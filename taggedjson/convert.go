@@ -279,7 +279,7 @@ func convertMap(m map[string]any, dst reflect.Value, path string) error {
 			return mismatch(m, t, path, "")
 		}
 		ev := reflect.New(t.Elem()).Elem()
-		if err := convert(e, ev, path+"["+strconv.Quote(k)+"]"); err != nil {
+		if err := convert(e, ev, path+"["+quoteSnippet(k)+"]"); err != nil {
 			return err
 		}
 		out.SetMapIndex(kv, ev)
