@@ -3,6 +3,7 @@ package interop_test
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"math"
 	"math/big"
 	"net/http"
@@ -163,9 +164,14 @@ func goConfig(fc flaskproc.Config) seshat.Config {
 	return c
 }
 
-// newGoServer serves the seshat twin app for cfg on 127.0.0.1.
+// newGoServer serves the seshat twin app for cfg on 127.0.0.1. Without a
+// Config.Logger, seshat's logs are discarded (tests that expect a log line
+// set their own).
 func newGoServer(t *testing.T, cfg seshat.Config) *server {
 	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	h, err := goapp.Handler(cfg)
 	if err != nil {
 		t.Fatal(err)

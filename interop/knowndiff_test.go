@@ -1,11 +1,14 @@
 package interop_test
 
 import (
+	"bytes"
 	"encoding/base64"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +25,11 @@ func TestKnownDifferences(t *testing.T) {
 	forEachFlavor(t, func(t *testing.T, f flaskproc.Flavor) {
 		cfg := flaskproc.Config{SecretKey: keyNew}
 		p := startPairs(t, f, cfg)[0]
+		// A twin of p.gosrv whose log the refusals below are checked in.
+		var log lockedBuffer
+		gcfg := goConfig(cfg)
+		gcfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
+		logged := newGoServer(t, gcfg)
 		set := func(body string) req { return req{method: http.MethodPost, path: "/set", body: body, now: at(t0)} }
 
 		// DEFECT (signing/zlib.go): seshat compresses with zlib.BestSpeed,
@@ -42,12 +50,15 @@ func TestKnownDifferences(t *testing.T) {
 		// 13% worse than Python's zlib on this text.
 		t.Run("zlib-level-refuses-a-session-flask-fits", func(t *testing.T) {
 			body := `{"notes":"` + wordSalad(14000) + `"}`
-			fw, gw := p.flask.do(t, set(body)), p.gosrv.do(t, set(body))
+			fw, gw := p.flask.do(t, set(body)), logged.do(t, set(body))
 			if fw.status != http.StatusOK || len(fw.setCookie) != 1 || len(fw.setCookie[0]) > seshat.MaxCookieSize {
 				t.Errorf("Flask: status %d, cookie sizes %v; want 200 and one cookie within %d bytes", fw.status, lens(fw.setCookie), seshat.MaxCookieSize)
 			}
 			if gw.status != http.StatusInternalServerError || len(gw.setCookie) != 0 {
 				t.Errorf("seshat: status %d, Set-Cookie %v; want 500 and no cookie", gw.status, lens(gw.setCookie))
+			}
+			if !strings.Contains(log.String(), "session cookie too large") {
+				t.Errorf("seshat did not log ErrCookieTooLarge: %s", log.String())
 			}
 		})
 
@@ -60,12 +71,15 @@ func TestKnownDifferences(t *testing.T) {
 				raw[i] = byte(r.Uint32())
 			}
 			body := `{"blob":"` + base64.StdEncoding.EncodeToString(raw) + `"}`
-			fw, gw := p.flask.do(t, set(body)), p.gosrv.do(t, set(body))
+			fw, gw := p.flask.do(t, set(body)), logged.do(t, set(body))
 			if fw.status != http.StatusOK || len(fw.setCookie) != 1 || len(fw.setCookie[0]) <= seshat.MaxCookieSize {
 				t.Errorf("Flask: status %d, cookie sizes %v; want 200 and one cookie over %d bytes", fw.status, lens(fw.setCookie), seshat.MaxCookieSize)
 			}
 			if gw.status != http.StatusInternalServerError || len(gw.setCookie) != 0 {
 				t.Errorf("seshat: status %d, Set-Cookie %v; want 500 and no cookie", gw.status, lens(gw.setCookie))
+			}
+			if !strings.Contains(log.String(), "session cookie too large") {
+				t.Errorf("seshat did not log ErrCookieTooLarge: %s", log.String())
 			}
 		})
 
@@ -186,4 +200,22 @@ func lens(ss []string) []int {
 		out[i] = len(s)
 	}
 	return out
+}
+
+// lockedBuffer is a bytes.Buffer for a logger written from server goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
