@@ -1,14 +1,10 @@
 package interop_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
-	"math"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,56 +232,6 @@ func unmarshalObject(t *testing.T, s string) map[string]any {
 		t.Fatalf("UnmarshalObject(%s): %v", s, err)
 	}
 	return m
-}
-
-// sameValue compares model values: NaN equals NaN, big integers and times
-// by value, everything else structurally.
-func sameValue(a, b any) bool {
-	switch x := a.(type) {
-	case float64:
-		y, ok := b.(float64)
-		return ok && (x == y && math.Signbit(x) == math.Signbit(y) || math.IsNaN(x) && math.IsNaN(y))
-	case *big.Int:
-		y, ok := b.(*big.Int)
-		return ok && x.Cmp(y) == 0
-	case time.Time:
-		y, ok := b.(time.Time)
-		return ok && x.Equal(y) && x.Location().String() == y.Location().String()
-	case []byte:
-		y, ok := b.([]byte)
-		return ok && bytes.Equal(x, y)
-	case []any:
-		y, ok := b.([]any)
-		return ok && sameList(x, y)
-	case taggedjson.Tuple:
-		y, ok := b.(taggedjson.Tuple)
-		return ok && sameList(x, y)
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			w, ok := y[k]
-			if !ok || !sameValue(v, w) {
-				return false
-			}
-		}
-		return true
-	}
-	return reflect.TypeOf(a) == reflect.TypeOf(b) && a == b
-}
-
-func sameList(x, y []any) bool {
-	if len(x) != len(y) {
-		return false
-	}
-	for i := range x {
-		if !sameValue(x[i], y[i]) {
-			return false
-		}
-	}
-	return true
 }
 
 // sessionCases are the sessions the read/write tests store, in Flask's

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/flaskvectors"
 	"github.com/seshat-go/seshat/interop/internal/flaskproc"
 )
 
@@ -101,8 +102,8 @@ func TestFlaskWritesGoReads(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Decode of Flask's cookie: %v", err)
 				}
-				if !sameValue(got, values) {
-					t.Errorf("seshat decoded Flask's cookie as\n%#v\nwant\n%#v", got, values)
+				if d := flaskvectors.Diff(got, values); d != "" {
+					t.Errorf("seshat decoded Flask's cookie differently from what was set: %s", d)
 				}
 				if sc.permanent {
 					// seshat sees Flask's session as permanent: a noop
