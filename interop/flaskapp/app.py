@@ -109,11 +109,14 @@ class FrozenClockMiddleware:
     def __call__(self, environ, start_response):
         raw = environ.get("HTTP_X_TEST_NOW")
         _clock["now"] = float(raw) if raw else None
+        body = self.wsgi_app(environ, start_response)
         try:
-            # Drain the iterable here so the response, and with it
-            # save_session, is produced under this request's clock.
-            return list(self.wsgi_app(environ, start_response))
+            # Drain the iterable here so the whole response is produced
+            # under this request's clock.
+            return list(body)
         finally:
+            if hasattr(body, "close"):
+                body.close()
             _clock["now"] = None
 
 
