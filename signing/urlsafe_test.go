@@ -189,7 +189,7 @@ func zlibBomb(t testing.TB, mib int) []byte {
 	n := uint32(mib << 20)
 	sum := (n%65521)<<16 | 1 // Adler-32 of n zero bytes
 	out = binary.BigEndian.AppendUint32(out, sum)
-	if got, err := io.ReadAll(io.LimitReader(mustZlibReader(t, out), 3<<20)); err != nil || len(got) != 3<<20 {
+	if got, err := io.ReadAll(io.LimitReader(mustZlibReader(t, out), 3<<20)); err != nil || len(got) != min(mib, 3)<<20 {
 		t.Fatalf("bomb does not inflate: %d, %v", len(got), err)
 	}
 	return out
@@ -256,18 +256,19 @@ func TestURLSafeBodyAllocations(t *testing.T) {
 	big := []byte(`{"data":[` + strings.TrimSuffix(strings.Repeat(`"abcdefgh",`, 40), ",") + `]}`)
 	dst := make([]byte, 0, 1024)
 	for _, p := range [][]byte{small, big, []byte(`{"a":1}`)} {
-		for _, c := range []Compression{CompressNever} {
+		for _, c := range []Compression{CompressAuto, CompressNever} {
 			dst = AppendURLSafeBody(dst[:0], p, c) // warm the pools
 			if n := testing.AllocsPerRun(100, func() { dst = AppendURLSafeBody(dst[:0], p, c) }); n != 0 {
 				t.Errorf("AppendURLSafeBody(%d bytes, %d): %v allocs", len(p), c, n)
 			}
 		}
 	}
-	// Decoding allocates only the returned slice.
-	for _, p := range [][]byte{small, big} {
+	// Decoding allocates only the returned slice, plus one regrowth when
+	// the data compresses more than 8:1 (the big payload is 9:1).
+	for i, p := range [][]byte{small, big} {
 		body := AppendURLSafeBody(nil, p, CompressAuto)
 		DecodeURLSafeBody(body, 0)
-		if n := testing.AllocsPerRun(100, func() { DecodeURLSafeBody(body, 0) }); n > 1 {
+		if n := testing.AllocsPerRun(100, func() { DecodeURLSafeBody(body, 0) }); n > float64(1+i) {
 			t.Errorf("DecodeURLSafeBody(%d bytes, compressed %v): %v allocs", len(p), body[0] == '.', n)
 		}
 	}

@@ -2,7 +2,6 @@ package signing
 
 import (
 	"bytes"
-	"compress/flate"
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
@@ -25,30 +24,13 @@ var (
 	errZlibChecksum = errors.New("signing: zlib checksum mismatch")
 )
 
-// inflater is a reusable flate decompressor with the bytes.Reader it reads
-// from. flate.NewReader allocates tens of kilobytes of tables; Reset reuses
-// them. The zlib wrapper is handled here rather than by compress/zlib, whose
-// Reset allocates a new Adler-32 hash each time.
-type inflater struct {
-	src bytes.Reader
-	fr  io.ReadCloser
-}
-
-var inflaters = sync.Pool{New: func() any {
-	f := new(inflater)
-	f.fr = flate.NewReader(&f.src)
-	return f
-}}
-
 // inflate decompresses the zlib stream src the way Python's zlib.decompress
-// does: the header must be a deflate stream with a window of at most 32 KB
-// and no preset dictionary, the Adler-32 trailer must match, and bytes after
-// the trailer are ignored. A truncated stream is an error.
+// does: the header must announce deflate with a window of at most 32 KB and
+// no preset dictionary, the Adler-32 trailer must match, bytes after the
+// trailer are ignored, and a truncated stream is an error.
 //
-// It never holds more than maxSize+1 bytes of output: past maxSize it stops
-// and reports errTooLarge. The output grows by doubling from a guess and
-// jumps straight to the cap near the end, so a zlib bomb costs less than
-// twice the cap in total allocation.
+// It never holds more than maxSize bytes of output: past that it stops and
+// reports errTooLarge, having allocated less than twice the cap in total.
 func inflate(src []byte, maxSize int) ([]byte, error) {
 	if len(src) < 2 {
 		return nil, io.ErrUnexpectedEOF
@@ -60,46 +42,11 @@ func inflate(src []byte, maxSize int) ([]byte, error) {
 	if flg&0x20 != 0 {
 		return nil, errZlibDict
 	}
-	f := inflaters.Get().(*inflater)
-	defer func() {
-		f.src.Reset(nil)
-		inflaters.Put(f)
-	}()
-	f.src.Reset(src[2:])
-	// flate reads a bytes.Reader (an io.ByteReader) byte by byte and never
-	// past the end of the deflate data, so the trailer is what is left.
-	if err := f.fr.(flate.Resetter).Reset(&f.src, nil); err != nil {
-		return nil, err
+	out, n, err := inflateRaw(src[2:], maxSize, 8*len(src)) // JSON rarely compresses more than 8:1
+	if err != nil {
+		return nil, inflateEOF(err)
 	}
-
-	limit := maxSize + 1
-	out := make([]byte, 0, min(limit, max(512, 4*len(src))))
-	for {
-		if len(out) == cap(out) {
-			if len(out) >= limit {
-				return nil, errTooLarge
-			}
-			next := 2 * cap(out)
-			if 2*next > limit {
-				next = limit
-			}
-			grown := make([]byte, len(out), next)
-			copy(grown, out)
-			out = grown
-		}
-		n, err := f.fr.Read(out[len(out):cap(out)])
-		out = out[:len(out)+n]
-		if len(out) > maxSize {
-			return nil, errTooLarge
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	rest := src[len(src)-f.src.Len():]
+	rest := src[2+n:]
 	if len(rest) < 4 {
 		return nil, io.ErrUnexpectedEOF
 	}
@@ -117,14 +64,16 @@ type deflater struct {
 
 var deflaters = sync.Pool{New: func() any {
 	d := &deflater{}
-	// BestSpeed because resetting a compressor at any higher level clears
-	// 640 KB of match tables, which would dominate signing a cookie.
-	d.zw, _ = zlib.NewWriterLevel(&d.buf, zlib.BestSpeed)
+	// zlib's default level, as Python uses: this path only takes payloads
+	// over maxSmallDeflate, where clearing the level's 640 KB of match
+	// tables on Reset is small next to the compression itself.
+	d.zw, _ = zlib.NewWriterLevel(&d.buf, zlib.DefaultCompression)
 	return d
 }}
 
-// appendZlib appends the zlib stream of payload to dst.
-func appendZlib(dst, payload []byte) []byte {
+// appendStdZlib appends the zlib stream of payload to dst, compressed by
+// compress/zlib (for payloads too big for the small encoder).
+func appendStdZlib(dst, payload []byte) []byte {
 	d := deflaters.Get().(*deflater)
 	defer func() {
 		if d.buf.Cap() <= maxPooledBuffer {
@@ -154,9 +103,9 @@ func appendCompressedIfShorter(dst, payload []byte) ([]byte, bool) {
 			scratchBuffers.Put(bp)
 		}
 	}()
-	z := appendZlib((*bp)[:0], payload)
+	z, ok := appendZlibIfShorter((*bp)[:0], payload, len(payload)-1)
 	*bp = z[:0]
-	if len(z) >= len(payload)-1 {
+	if !ok {
 		return dst, false
 	}
 	dst = append(dst, '.')

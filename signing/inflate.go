@@ -1,0 +1,439 @@
+package signing
+
+import (
+	"errors"
+	"io"
+	"math/bits"
+	"sync"
+)
+
+// A DEFLATE (RFC 1951) decoder for the payloads DecodeURLSafeBody reads.
+//
+// compress/flate builds large decoding tables for every dynamic block, which
+// costs several microseconds per cookie; this decoder builds small ones (a
+// 9-bit lookup table per code, longer codes decoded canonically bit by bit)
+// and writes straight into the output slice, enforcing the size cap as it
+// goes. Its acceptance rules are zlib's, since the tokens come from Python:
+// it rejects what zlib rejects, including a code-length code that is not
+// complete, which compress/flate accepts. The tests compare it with
+// compress/flate on random and mutated streams.
+
+var (
+	errInflateTruncated = errors.New("signing: deflate stream truncated")
+	errInflateBlockType = errors.New("signing: invalid deflate block type")
+	errInflateStored    = errors.New("signing: invalid stored block length")
+	errInflateCounts    = errors.New("signing: too many length or distance symbols")
+	errInflateCodeLens  = errors.New("signing: invalid code lengths set")
+	// errInflateCLIncomplete is the one check zlib makes and compress/flate
+	// does not: a code-length code must be complete, even a single code.
+	errInflateCLIncomplete = errors.New("signing: incomplete code lengths set")
+	errInflateRepeat       = errors.New("signing: invalid code length repeat")
+	errInflateNoEOB        = errors.New("signing: missing end-of-block code")
+	errInflateLitCodes     = errors.New("signing: invalid literal/lengths set")
+	errInflateDistCodes    = errors.New("signing: invalid distances set")
+	errInflateCode         = errors.New("signing: invalid literal/length or distance code")
+	errInflateTooFar       = errors.New("signing: invalid distance too far back")
+)
+
+const fastBits = 9
+
+// huffDecoder decodes one canonical Huffman code.
+type huffDecoder struct {
+	// fast maps the next fastBits input bits to symbol<<4 | length for
+	// codes of at most fastBits bits; 0 means "use the slow path".
+	fast    [1 << fastBits]uint16
+	count   [maxCodeLen + 1]uint16 // number of codes of each length
+	symbols [288]uint16            // symbols ordered by code
+}
+
+type codeKind int
+
+const (
+	kindCodeLens codeKind = iota // must be complete (zlib's CODES)
+	kindLitLen                   // may be a single one-bit code
+	kindDist                     // likewise; may also be empty
+)
+
+// build prepares h for the code lengths lens, with zlib's checks:
+// over-subscribed codes are always invalid; incomplete ones only when they
+// are a single one-bit literal/length or distance code; an empty code is
+// accepted (using it is an error).
+func (h *huffDecoder) build(lens []uint8, kind codeKind) error {
+	clear(h.count[:])
+	for _, l := range lens {
+		h.count[l]++
+	}
+	h.count[0] = 0
+	maxLen := 0
+	left := 1
+	for l := 1; l <= maxCodeLen; l++ {
+		if h.count[l] != 0 {
+			maxLen = l
+		}
+		left = left<<1 - int(h.count[l])
+		if left < 0 {
+			return errInflateCodeLens
+		}
+	}
+	clear(h.fast[:])
+	if maxLen == 0 {
+		return nil
+	}
+	if left > 0 && (kind == kindCodeLens || maxLen != 1) {
+		switch {
+		case kind == kindLitLen:
+			return errInflateLitCodes
+		case kind == kindDist:
+			return errInflateDistCodes
+		case maxLen == 1:
+			return errInflateCLIncomplete
+		}
+		return errInflateCodeLens
+	}
+	var offs [maxCodeLen + 2]uint16
+	for l := 1; l <= maxCodeLen; l++ {
+		offs[l+1] = offs[l] + h.count[l]
+	}
+	for sym, l := range lens {
+		if l != 0 {
+			h.symbols[offs[l]] = uint16(sym)
+			offs[l]++
+		}
+	}
+	// Fill the lookup table in canonical code order.
+	code, idx := 0, 0
+	for l := 1; l <= fastBits; l++ {
+		for n := 0; n < int(h.count[l]); n++ {
+			entry := h.symbols[idx]<<4 | uint16(l)
+			rev := int(bits.Reverse16(uint16(code)) >> (16 - l))
+			for i := rev; i < len(h.fast); i += 1 << l {
+				h.fast[i] = entry
+			}
+			code++
+			idx++
+		}
+		code <<= 1
+	}
+	return nil
+}
+
+// inflater reads bits least significant first from in.
+type inflater struct {
+	in     []byte
+	pos    int
+	bitbuf uint64
+	nbits  uint
+	out    []byte
+	max    int
+
+	lit, dist, codeLens huffDecoder
+	lens                [numLitLen + numDist]uint8
+}
+
+var inflaters = sync.Pool{New: func() any { return new(inflater) }}
+
+// fixedLit and fixedDist are the codes of fixed-Huffman blocks (read-only
+// after initialization).
+var fixedLit, fixedDist = func() (*huffDecoder, *huffDecoder) {
+	var lens [288]uint8
+	for i := range lens {
+		switch {
+		case i < 144:
+			lens[i] = 8
+		case i < 256:
+			lens[i] = 9
+		case i < 280:
+			lens[i] = 7
+		default:
+			lens[i] = 8
+		}
+	}
+	lit, dist := new(huffDecoder), new(huffDecoder)
+	lit.build(lens[:], kindLitLen)
+	for i := range 32 {
+		lens[i] = 5
+	}
+	dist.build(lens[:32], kindDist)
+	return lit, dist
+}()
+
+func (f *inflater) refill() {
+	for f.nbits <= 56 && f.pos < len(f.in) {
+		f.bitbuf |= uint64(f.in[f.pos]) << f.nbits
+		f.pos++
+		f.nbits += 8
+	}
+}
+
+func (f *inflater) bits(n uint) (int, error) {
+	if f.nbits < n {
+		f.refill()
+		if f.nbits < n {
+			return 0, errInflateTruncated
+		}
+	}
+	v := int(f.bitbuf & (1<<n - 1))
+	f.bitbuf >>= n
+	f.nbits -= n
+	return v, nil
+}
+
+// sym decodes one symbol of h.
+func (f *inflater) sym(h *huffDecoder) (int, error) {
+	if f.nbits < maxCodeLen {
+		f.refill()
+	}
+	if e := h.fast[f.bitbuf&(1<<fastBits-1)]; e != 0 {
+		n := uint(e & 15)
+		if n > f.nbits {
+			return 0, errInflateTruncated
+		}
+		f.bitbuf >>= n
+		f.nbits -= n
+		return int(e >> 4), nil
+	}
+	// Longer than fastBits, or not a code at all: walk the canonical code
+	// one bit at a time. code-first is the rank among codes of length l.
+	code, first, index := 0, 0, 0
+	for l := uint(1); l <= maxCodeLen; l++ {
+		if l > f.nbits {
+			return 0, errInflateTruncated
+		}
+		code |= int(f.bitbuf>>(l-1)) & 1
+		count := int(h.count[l])
+		if code-first < count {
+			f.bitbuf >>= l
+			f.nbits -= l
+			return int(h.symbols[index+code-first]), nil
+		}
+		index += count
+		first = (first + count) << 1
+		code <<= 1
+	}
+	return 0, errInflateCode
+}
+
+// grow makes room for n more output bytes, within the cap: growth doubles,
+// and jumps to the cap once doubling again would pass half of it, so the
+// total allocated stays under twice the cap.
+func (f *inflater) grow(n int) error {
+	need := len(f.out) + n
+	if need > f.max {
+		return errTooLarge
+	}
+	if need <= cap(f.out) {
+		return nil
+	}
+	c := max(2*cap(f.out), need, 256)
+	if 2*c > f.max {
+		c = f.max
+	}
+	grown := make([]byte, len(f.out), c)
+	copy(grown, f.out)
+	f.out = grown
+	return nil
+}
+
+// inflateRaw decodes the deflate stream at the start of in into a new slice
+// of at most maxSize bytes and returns it with the number of input bytes the
+// stream used (rounded up to a whole byte).
+func inflateRaw(in []byte, maxSize int, sizeHint int) ([]byte, int, error) {
+	f := inflaters.Get().(*inflater)
+	defer func() {
+		f.in, f.out = nil, nil // keep no references in the pool
+		inflaters.Put(f)
+	}()
+	f.in, f.pos, f.bitbuf, f.nbits, f.max = in, 0, 0, 0, maxSize
+	f.out = make([]byte, 0, min(maxSize, max(256, sizeHint)))
+	for {
+		final, err := f.bits(1)
+		if err != nil {
+			return nil, 0, err
+		}
+		typ, err := f.bits(2)
+		if err != nil {
+			return nil, 0, err
+		}
+		switch typ {
+		case 0:
+			err = f.stored()
+		case 1:
+			err = f.huffmanBlock(fixedLit, fixedDist)
+		case 2:
+			if err = f.dynamicHeader(); err == nil {
+				err = f.huffmanBlock(&f.lit, &f.dist)
+			}
+		default:
+			err = errInflateBlockType
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if final == 1 {
+			// Whole bytes still in the bit buffer were not used.
+			return f.out, f.pos - int(f.nbits/8), nil
+		}
+	}
+}
+
+func (f *inflater) stored() error {
+	f.bitbuf >>= f.nbits % 8 // skip to a byte boundary
+	f.nbits -= f.nbits % 8
+	length, err := f.bits(16)
+	if err != nil {
+		return err
+	}
+	nlength, err := f.bits(16)
+	if err != nil {
+		return err
+	}
+	if length != ^nlength&0xffff {
+		return errInflateStored
+	}
+	// Hand the whole bytes in the bit buffer back to the input.
+	f.pos -= int(f.nbits / 8)
+	f.bitbuf, f.nbits = 0, 0
+	if len(f.in)-f.pos < length {
+		return errInflateTruncated
+	}
+	if err := f.grow(length); err != nil {
+		return err
+	}
+	f.out = append(f.out, f.in[f.pos:f.pos+length]...)
+	f.pos += length
+	return nil
+}
+
+func (f *inflater) dynamicHeader() error {
+	v, err := f.bits(14)
+	if err != nil {
+		return err
+	}
+	nlit, ndist, nclen := v&0x1f+257, v>>5&0x1f+1, v>>10+4
+	if nlit > numLitLen || ndist > numDist {
+		return errInflateCounts
+	}
+	var clLens [numCodeLen]uint8
+	for _, sym := range codeLenOrder[:nclen] {
+		l, err := f.bits(3)
+		if err != nil {
+			return err
+		}
+		clLens[sym] = uint8(l)
+	}
+	if err := f.codeLens.build(clLens[:], kindCodeLens); err != nil {
+		return err
+	}
+	lens := f.lens[:nlit+ndist]
+	for i := 0; i < len(lens); {
+		sym, err := f.sym(&f.codeLens)
+		if err != nil {
+			return err
+		}
+		if sym < 16 {
+			lens[i] = uint8(sym)
+			i++
+			continue
+		}
+		var rep int
+		val := uint8(0)
+		switch sym {
+		case 16:
+			if i == 0 {
+				return errInflateRepeat
+			}
+			val = lens[i-1]
+			rep, err = f.bits(2)
+			rep += 3
+		case 17:
+			rep, err = f.bits(3)
+			rep += 3
+		default:
+			rep, err = f.bits(7)
+			rep += 11
+		}
+		if err != nil {
+			return err
+		}
+		if i+rep > len(lens) {
+			return errInflateRepeat
+		}
+		for ; rep > 0; rep-- {
+			lens[i] = val
+			i++
+		}
+	}
+	if lens[endOfBlock] == 0 {
+		return errInflateNoEOB
+	}
+	if err := f.lit.build(lens[:nlit], kindLitLen); err != nil {
+		return err
+	}
+	return f.dist.build(lens[nlit:], kindDist)
+}
+
+func (f *inflater) huffmanBlock(lit, dist *huffDecoder) error {
+	for {
+		sym, err := f.sym(lit)
+		if err != nil {
+			return err
+		}
+		if sym < 256 {
+			if len(f.out) == cap(f.out) {
+				if err := f.grow(1); err != nil {
+					return err
+				}
+			}
+			f.out = append(f.out, byte(sym))
+			continue
+		}
+		if sym == endOfBlock {
+			return nil
+		}
+		sym -= 257
+		if sym >= len(lengthBase) {
+			return errInflateCode
+		}
+		extra, err := f.bits(uint(lengthExtra[sym]))
+		if err != nil {
+			return err
+		}
+		length := int(lengthBase[sym]) + extra
+		dsym, err := f.sym(dist)
+		if err != nil {
+			return err
+		}
+		if dsym >= numDist {
+			return errInflateCode
+		}
+		extra, err = f.bits(uint(distExtra[dsym]))
+		if err != nil {
+			return err
+		}
+		d := int(distBase[dsym]) + extra
+		if d > len(f.out) {
+			return errInflateTooFar
+		}
+		if err := f.grow(length); err != nil {
+			return err
+		}
+		start := len(f.out) - d
+		if d >= length {
+			f.out = append(f.out, f.out[start:start+length]...)
+			continue
+		}
+		// Overlapping copy: the match repeats the last d bytes.
+		for i := 0; i < length; i++ {
+			f.out = append(f.out, f.out[start+i])
+		}
+	}
+}
+
+// inflateEOF adapts errors at the zlib level: a stream cut short anywhere is
+// io.ErrUnexpectedEOF, as compress/zlib reports it.
+func inflateEOF(err error) error {
+	if err == errInflateTruncated {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
