@@ -376,3 +376,14 @@ func TestAllocations(t *testing.T) {
 		t.Errorf("Normalize of a model map allocates %v times", n)
 	}
 }
+
+// TestTupleOfStringAtDepthLimit pins the documented case where valid input
+// cannot be written back: tuple("ab") is one level deeper than {" t":"ab"}.
+func TestTupleOfStringAtDepthLimit(t *testing.T) {
+	n := taggedjson.DefaultMaxDepth - 1
+	in := strings.Repeat("[", n) + `{" t":"ab"}` + strings.Repeat("]", n)
+	v := mustUnmarshal(t, in)
+	if _, err := taggedjson.Marshal(v); !errors.Is(err, taggedjson.ErrTooDeep) {
+		t.Fatalf("Marshal error = %v, want ErrTooDeep", err)
+	}
+}
