@@ -1,0 +1,24 @@
+package sqlitestore
+
+import (
+	"testing"
+
+	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) seshat.Store {
+		return newTestStore(t, Options{})
+	})
+}
+
+func TestConformanceMemory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) seshat.Store {
+		s, err := Open(t.Context(), ":memory:", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
