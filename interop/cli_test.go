@@ -62,6 +62,7 @@ func runBin(t *testing.T, bin, keys, stdin string, args ...string) cliResult {
 // output of `seshat sign` is read by Flask (and is Flask's own cookie byte
 // for byte when uncompressed); the failure lines are the documented ones.
 func TestCLI(t *testing.T) {
+	t.Parallel()
 	bin := buildCLI(t)
 	forEachFlavor(t, func(t *testing.T, f flaskproc.Flavor) {
 		ps := startPairs(t, f,

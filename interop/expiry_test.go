@@ -17,6 +17,7 @@ import (
 // rejected one second later, and a timestamp in the future is rejected. A
 // rejected cookie gives an empty session and no Set-Cookie on both sides.
 func TestExpiry(t *testing.T) {
+	t.Parallel()
 	const body = `{"user":"dave"}`
 	forEachFlavor(t, func(t *testing.T, f flaskproc.Flavor) {
 		ps := startPairs(t, f,

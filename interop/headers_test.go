@@ -79,6 +79,7 @@ func headerCases() []headerCase {
 // "Cache-Control: private" to every response that sets a cookie (a
 // deliberate difference, CVE-2023-30861); Flask adds none.
 func TestHeaders(t *testing.T) {
+	t.Parallel()
 	forEachFlavor(t, func(t *testing.T, f flaskproc.Flavor) {
 		cfgs := make([]flaskproc.Config, len(headerConfigs))
 		for i, hc := range headerConfigs {

@@ -22,6 +22,7 @@ import (
 // shows up here. Each subtest says whether the difference is deliberate or a
 // defect reported to the owning package.
 func TestKnownDifferences(t *testing.T) {
+	t.Parallel()
 	forEachFlavor(t, func(t *testing.T, f flaskproc.Flavor) {
 		cfg := flaskproc.Config{SecretKey: keyNew}
 		p := startPairs(t, f, cfg)[0]

@@ -35,6 +35,7 @@ func setPath(permanent bool) string {
 // taggedjson.Marshal gives for what was set. Uncompressed, seshat's
 // Set-Cookie is byte-identical to Flask's for the same session and time.
 func TestGoWritesFlaskReads(t *testing.T) {
+	t.Parallel()
 	forEachFlavor(t, func(t *testing.T, f flaskproc.Flavor) {
 		p := startPairs(t, f, flaskproc.Config{SecretKey: keyNew})[0]
 		for _, sc := range sessionCases {
@@ -78,6 +79,7 @@ func TestGoWritesFlaskReads(t *testing.T) {
 // them as the same values (in-process through the codec) and, over HTTP,
 // re-marshals them to exactly the bytes Flask's serializer dumps.
 func TestFlaskWritesGoReads(t *testing.T) {
+	t.Parallel()
 	forEachFlavor(t, func(t *testing.T, f flaskproc.Flavor) {
 		cfg := flaskproc.Config{SecretKey: keyNew}
 		p := startPairs(t, f, cfg)[0]

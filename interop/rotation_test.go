@@ -14,6 +14,7 @@ import (
 // has no fallbacks (it ignores the setting): it rejects an old-key cookie, as
 // seshat does with Keys = [new].
 func TestKeyRotation(t *testing.T) {
+	t.Parallel()
 	const body = `{"user":"carol","pair":{" t":["x",1]}}`
 	forEachFlavor(t, func(t *testing.T, f flaskproc.Flavor) {
 		ps := startPairs(t, f,
