@@ -82,6 +82,13 @@ func unmarshal(data []byte, untag bool) (any, error) {
 	return v, nil
 }
 
+// kv is one member of an object being read.
+type kv struct {
+	k     string
+	v     any
+	order []string // key order of v, when v is an object whose order matters (see untag)
+}
+
 // decoder is a recursive-descent parser over one input. Its scratch stacks
 // live in a sync.Pool: objects and arrays collect their members there and
 // are allocated once, at their final size.

@@ -25,16 +25,15 @@ const DefaultMaxDepth = 128
 // encoder holds the scratch space of one Marshal call. It lives in a
 // sync.Pool so that the hot path does not allocate.
 type encoder struct {
-	kvs   []kv   // members of the objects being written, sorted per object
-	buf   []byte // output buffer for Marshal (AppendMarshal writes to dst)
-	plain bool   // standard JSON without tags, for Convert's encoding/json fallback
+	kvs   []member // members of the objects being written, sorted per object
+	buf   []byte   // output buffer for Marshal (AppendMarshal writes to dst)
+	plain bool     // standard JSON without tags, for Convert's encoding/json fallback
 }
 
-// kv is one member of an object, used by both the encoder and the decoder.
-type kv struct {
-	k     string
-	v     any
-	order []string // decoder only: key order of v when v is an object whose order matters
+// member is one member of an object being written.
+type member struct {
+	k string
+	v any
 }
 
 var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
@@ -281,10 +280,10 @@ func (e *encoder) object(dst []byte, m map[string]any, depth int) ([]byte, error
 	// WTF-8 we use for lone surrogates) is the same order.
 	start := len(e.kvs)
 	for k, v := range m {
-		e.kvs = append(e.kvs, kv{k: k, v: v})
+		e.kvs = append(e.kvs, member{k: k, v: v})
 	}
 	members := e.kvs[start:]
-	slices.SortFunc(members, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.k, b.k) })
 	dst = append(dst, '{')
 	var err error
 	for i := range members {
