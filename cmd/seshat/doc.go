@@ -18,10 +18,12 @@
 // sign reads a session on standard input, in Flask's tagged-JSON form (for
 // example {"user":"alice","pair":{" t":[1,2]}}), and prints the Flask session
 // cookie value for it, signed with the LAST key, followed by a newline. --at
-// fixes the timestamp (Unix seconds); the default is the current time. The
-// payload is compressed exactly when itsdangerous would compress it; the
-// bytes of a compressed value may differ from Python's zlib output, but Flask
-// reads it all the same.
+// fixes the timestamp (Unix seconds); the default is the current time. An
+// uncompressed value is byte for byte the one Flask makes for the same
+// session, key and time. The payload is zlib-compressed when that is shorter
+// by itsdangerous's rule, but with seshat's own zlib encoder: compressed bytes
+// differ from Python's, and a payload Python's zlib would just manage to
+// shrink may stay uncompressed. Flask reads either form.
 //
 // # verify
 //
