@@ -120,4 +120,3 @@ func signRawBody(t *testing.T, body string, at time.Time) string {
 	ts, _ := signing.NewTimestampSigner([][]byte{testKey}, signing.Options{Salt: []byte("cookie-session"), KeyDerivation: signing.HMAC})
 	return string(ts.SignAt([]byte(body), at))
 }
-
