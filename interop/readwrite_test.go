@@ -56,7 +56,8 @@ func TestGoWritesFlaskReads(t *testing.T) {
 				switch {
 				case goZ != flaskZ && sc.name == "nan-inf":
 					// A known difference (TestKnownDifferences): seshat's
-					// zlib level does not compress this payload, Flask's does.
+					// zlib encoder does not shrink this payload enough,
+					// Python's does.
 				case goZ != flaskZ:
 					t.Errorf("compression decisions differ: Flask %q, seshat %q", fw.setCookie, gw.setCookie)
 				case !goZ && !slices.Equal(fw.setCookie, gw.setCookie):
