@@ -32,7 +32,7 @@ type headerCase struct {
 	method string
 	path   string
 	body   string
-	cookie string // "plain", "permanent", "forged-permanent" or "" (none)
+	cookie string // a kind of cookie minted in TestHeaders, or "" (none)
 	now    string
 	// What Flask 3.1 does: a Set-Cookie (a value or the deletion), and Vary.
 	cookieSent, deletion, vary bool
@@ -63,6 +63,9 @@ func headerCases() []headerCase {
 		{name: "touch-non-permanent", path: "/touch", cookie: "plain", now: later, vary: true},
 		{name: "noop-non-permanent", path: "/noop", cookie: "plain", now: later},
 		{name: "noop-no-cookie", path: "/noop", now: later},
+		{name: "noop-nested-permanent", path: "/noop", cookie: "nested-permanent", now: later},
+		{name: "noop-permanent-false", path: "/noop", cookie: "permanent-false", now: later},
+		{name: "touch-permanent-false", path: "/touch", cookie: "permanent-false", now: later, vary: true},
 		{name: "noop-forged-permanent", path: "/noop", cookie: "forged-permanent", now: later},
 		{name: "contains-non-permanent", path: "/contains", cookie: "plain", now: later, vary: true, vary22: notIn22},
 		{name: "pop-missing-on-empty", path: "/pop_missing", now: later, vary: true, vary22: notIn22},
@@ -96,8 +99,18 @@ func TestHeaders(t *testing.T) {
 				// The cookies the cases send, minted by Flask; seshat mints the
 				// same bytes.
 				cookies := map[string]string{}
-				for kind, permanent := range map[string]bool{"plain": false, "permanent": true} {
-					mint := req{method: http.MethodPost, path: setPath(permanent), body: `{"user":"alice","n":1}`, now: at(t0), host: hc.host}
+				for kind, m := range map[string]struct {
+					permanent bool
+					body      string
+				}{
+					"plain":     {false, `{"user":"alice","n":1}`},
+					"permanent": {true, `{"user":"alice","n":1}`},
+					// Not permanent, though "_permanent" appears in the
+					// payload (seshat peeks at it without verifying).
+					"nested-permanent": {false, `{"user":"alice","x":{"_permanent":true}}`},
+					"permanent-false":  {false, `{"user":"alice","_permanent":false}`},
+				} {
+					mint := req{method: http.MethodPost, path: setPath(m.permanent), body: m.body, now: at(t0), host: hc.host}
 					fw, gw := p.flask.must(t, mint), p.gosrv.must(t, mint)
 					cookies[kind] = fw.cookie(t)
 					if gw.cookie(t) != cookies[kind] {

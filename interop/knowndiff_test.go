@@ -84,6 +84,18 @@ func TestKnownDifferences(t *testing.T) {
 			if !strings.Contains(log.String(), "session cookie too large") {
 				t.Errorf("seshat did not log ErrCookieTooLarge: %s", log.String())
 			}
+			// DELIBERATE (core cookie.go, maxValueLen): a client that is not
+			// a browser sends the oversized cookie back; Flask reads it,
+			// seshat skips any value over 4096 bytes unverified.
+			if len(fw.setCookie) == 1 {
+				r := req{path: "/dump", cookie: fw.cookie(t), now: at(t0)}
+				if got := p.flask.must(t, r).body; got == "{}" {
+					t.Errorf("Flask did not read its own oversized cookie")
+				}
+				if got := p.gosrv.must(t, r).body; got != "{}" {
+					t.Errorf("seshat read a %d-byte cookie: %.40s...", len(r.cookie), got)
+				}
+			}
 		})
 
 		// DELIBERATE (DESIGN.md "never an error page"): a validly signed
