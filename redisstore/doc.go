@@ -1,0 +1,96 @@
+// Package redisstore keeps seshat sessions in Redis, through go-redis v9's
+// redis.UniversalClient: one node, Sentinel (redis.NewFailoverClient) and
+// Redis Cluster (redis.NewClusterClient) all work.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+//	sm, err := seshat.New(seshat.Config{
+//		Keys:  keys,
+//		Store: redisstore.New(rdb, redisstore.Options{}),
+//	})
+//
+// The store implements [seshat.Store], [seshat.Merger] (a request's changes
+// are merged key by key in one atomic script, so concurrent requests on one
+// session that change different keys all persist), [seshat.Toucher] (a
+// sliding expiry costs one small command), [seshat.UserIndex] ("log out
+// everywhere" reads one index, never the whole keyspace) and
+// [seshat.Iterator] (a full SCAN of the keyspace). It needs no
+// [seshat.Cleaner]: Redis expires records by itself.
+//
+// # Key layout
+//
+// Every key starts with Options.Prefix (default "seshat:"):
+//
+//	<prefix>s:<key>               HASH, one session record
+//	<prefix>u:{<user-hash>}       ZSET, the index of one user's sessions
+//
+// <key> is what seshat hands the store: by default the hex SHA-256 of the
+// session id, so neither keys nor dumps reveal a usable id. A session hash
+// holds:
+//
+//	v:<session key>   the value's Flask tagged JSON, one field per key
+//	m:exp             the expiry, Unix milliseconds (decimal)
+//	m:uid             the owner's user id (absent for anonymous sessions)
+//
+// The "v:" and "m:" prefixes keep session keys and metadata apart whatever
+// the session keys are. The hash itself expires at m:exp (PEXPIREAT), and
+// Load also compares m:exp with the store's clock, so a record past its
+// expiry is never returned, even before Redis evicts it. A hash under the
+// prefix without a readable m:exp, or with a field outside the two
+// namespaces, is reported as [ErrCorrupt].
+//
+// <user-hash> is the hex of the first 16 bytes of the SHA-256 of the user
+// id. The braces make it the Redis Cluster hash tag, so every command on one
+// index stays in one slot. The index's members are session keys; each
+// member's score is a horizon in Unix milliseconds that is at least the
+// session's expiry: the end of the IndexGranularity period after the one
+// the expiry falls in. The index key itself expires at its largest horizon,
+// and every write to it drops the members whose horizon has passed, so an
+// index never outlives its sessions by more than two granularities.
+// Readers (ListByUser, RevokeUser) treat the index as a list of candidates:
+// they check each record's owner and expiry, and prune members that no
+// longer match.
+//
+// # Scripts
+//
+// Save, Merge, Touch and Delete are each one Lua script, run with EVALSHA
+// and, when the server's script cache is empty (after a restart), EVAL.
+// Every key a script touches is in its KEYS.
+//
+//   - Merge: when the record is not live (missing, or m:exp not after now)
+//     and Change.Create is false, it deletes an expired leftover, writes
+//     nothing and reports the session gone ([seshat.ErrSessionGone]): a
+//     request never resurrects a session that another request destroyed.
+//     Otherwise it HSETs the changed keys, HDELs the deleted ones, sets
+//     m:exp and, with Change.SetUser, m:uid, then PEXPIREATs the hash.
+//   - Save: DEL, then HSET of the whole record and PEXPIREAT.
+//   - Touch: on a live record only, sets m:exp and PEXPIREATs the hash;
+//     else it reports no record.
+//   - Delete: DEL, returning the owner so the client can drop the key from
+//     the owner's index.
+//
+// With a *redis.Client (one node or Sentinel), Save and a Merge that sets a
+// non-empty owner also add the key to the owner's index inside the same
+// script: one round trip, all or nothing. With any other client (Cluster,
+// Ring) the index may be in another slot than the session, so the client
+// registers the key in the index first and runs the session script second;
+// if the second step fails, the index holds a harmless extra candidate.
+// On every kind of client, a Touch or Merge whose new expiry crosses an
+// IndexGranularity boundary for an owned session reports the owner, and the
+// client then extends the index (one more command, at most once per session
+// per granularity), and Delete or a change of owner drops the key from the
+// previous owner's index in a second command (best effort).
+//
+// # Concurrency and failures
+//
+// Merges of different keys on one session never lose updates. Two requests
+// that set the same key: the one whose script Redis runs last wins. Every
+// script is idempotent (absolute expiries, whole values), so go-redis's
+// retry of a command whose reply was lost cannot apply a change twice.
+//
+// A failure to reach a working Redis — connection refused or reset,
+// timeout, a closed client or pool, a server that is LOADING its data,
+// CLUSTERDOWN, MASTERDOWN, READONLY — is returned wrapped so that
+// errors.Is(err, seshat.ErrStoreUnavailable) holds, and the middleware
+// answers 503. A missing record is [seshat.ErrNoRecord]. Errors name the
+// operation and at most the first 8 characters of the key.
+package redisstore
