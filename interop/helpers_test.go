@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -187,11 +188,20 @@ type pair struct {
 // sides returns both servers, Flask first.
 func (p pair) sides() []*server { return []*server{p.flask, p.gosrv} }
 
-// startPairs starts a Flask app (all at once) and a seshat twin for each
-// configuration.
+// flaskApps runs each Flask app the tests need once per test binary.
+var flaskApps flaskproc.Pool
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	flaskApps.Close()
+	os.Exit(code)
+}
+
+// startPairs returns a Flask app (started once per test binary, all at once)
+// and a new seshat twin for each configuration.
 func startPairs(t *testing.T, f flaskproc.Flavor, cfgs ...flaskproc.Config) []pair {
 	t.Helper()
-	apps := flaskproc.Start(t, f, cfgs...)
+	apps := flaskApps.Get(t, f, cfgs...)
 	pairs := make([]pair, len(cfgs))
 	for i, cfg := range cfgs {
 		pairs[i] = pair{

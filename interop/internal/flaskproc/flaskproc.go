@@ -1,6 +1,7 @@
 // Package flaskproc runs interop/flaskapp/app.py, a real Flask app, as a
 // subprocess for tests: it starts it under a chosen interpreter, reads the
-// port the app bound on 127.0.0.1, and stops it by PID when the test ends.
+// port the app bound on 127.0.0.1, and stops it by PID when the test binary
+// is done with it (Pool.Close, from TestMain).
 //
 // When the interpreter or Flask is missing, or the interpreter's Flask is not
 // the version a Flavor stands for, the test is skipped with the reason —
@@ -71,7 +72,7 @@ func (f Flavor) Python() string {
 }
 
 // Config is the Flask app's configuration; the zero value is Flask's default
-// configuration with no secret key (Start requires SecretKey).
+// configuration with no secret key (Pool.Get requires SecretKey).
 type Config struct {
 	SecretKey  string        // SECRET_KEY
 	Fallbacks  []string      // SECRET_KEY_FALLBACKS, oldest first (Flask >= 3.1)
@@ -138,35 +139,86 @@ func (a *App) Stderr() string { return a.stderr.String() }
 // startTimeout bounds how long an app may take to print its port.
 const startTimeout = 20 * time.Second
 
-// Start starts one app per configuration under flavor f, all at once, and
-// stops them when t ends. It skips t (or fails it, see RequireEnv) when f is
-// not available, and fails it when an app does not start.
-func Start(t testing.TB, f Flavor, cfgs ...Config) []*App {
+// Pool shares apps between tests: each distinct (flavor, configuration) is
+// started once, on first use, and runs until Close. Use one Pool per test
+// binary and close it in TestMain. Sharing is safe: an app serves one request
+// at a time and every request carries its own frozen clock. The zero Pool is
+// ready to use.
+type Pool struct {
+	mu     sync.Mutex
+	apps   map[string]*poolEntry
+	closed bool
+}
+
+type poolEntry struct {
+	once sync.Once
+	app  *App
+	err  error
+}
+
+// Get returns one running app per configuration under flavor f, starting the
+// ones not running yet, all at once. It skips t (or fails it, see
+// RequireEnv) when f is not available, and fails it when an app does not
+// start or the pool is closed. When t fails, the apps' stderr is logged.
+func (p *Pool) Get(t testing.TB, f Flavor, cfgs ...Config) []*App {
 	t.Helper()
 	Require(t, f)
-	apps := make([]*App, len(cfgs))
-	errs := make([]error, len(cfgs))
-	var wg sync.WaitGroup
+	entries := make([]*poolEntry, len(cfgs))
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		t.Fatal("flaskproc: Get on a closed Pool")
+	}
+	if p.apps == nil {
+		p.apps = make(map[string]*poolEntry)
+	}
 	for i, cfg := range cfgs {
-		wg.Go(func() { apps[i], errs[i] = start(f, cfg) })
+		key := fmt.Sprintf("%s %#v", f.Name, cfg)
+		if p.apps[key] == nil {
+			p.apps[key] = new(poolEntry)
+		}
+		entries[i] = p.apps[key]
+	}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for i, e := range entries {
+		wg.Go(func() { e.once.Do(func() { e.app, e.err = start(f, cfgs[i]) }) })
 	}
 	wg.Wait()
-	for _, a := range apps {
-		if a != nil {
-			t.Cleanup(func() {
-				a.stop()
-				if t.Failed() {
-					if s := a.Stderr(); s != "" {
-						t.Logf("%s app (pid %d) stderr:\n%s", f.Name, a.PID, s)
-					}
-				}
-			})
-		}
+	apps := make([]*App, len(cfgs))
+	errs := make([]error, len(cfgs))
+	for i, e := range entries {
+		apps[i], errs[i] = e.app, e.err
 	}
 	if err := errors.Join(errs...); err != nil {
 		t.Fatalf("%s: %v", f.Name, err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, a := range apps {
+				if s := a.Stderr(); s != "" {
+					t.Logf("%s app (pid %d) stderr so far:\n%s", f.Name, a.PID, s)
+				}
+			}
+		}
+	})
 	return apps
+}
+
+// Close stops every app the pool started, by PID, and waits for them.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	p.closed = true
+	entries := p.apps
+	p.apps = nil
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, e := range entries {
+		if e.app != nil {
+			wg.Go(e.app.stop)
+		}
+	}
+	wg.Wait()
 }
 
 // probe is the result of checking a flavor's interpreter once per process.
