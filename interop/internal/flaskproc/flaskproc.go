@@ -223,9 +223,8 @@ func (p *Pool) Close() {
 
 // probe is the result of checking a flavor's interpreter once per process.
 type probe struct {
-	once    sync.Once
-	version string
-	err     error
+	once sync.Once
+	err  error
 }
 
 var probes sync.Map // Flavor.Name -> *probe
@@ -236,7 +235,7 @@ func Require(t testing.TB, f Flavor) {
 	t.Helper()
 	pv, _ := probes.LoadOrStore(f.Name, new(probe))
 	p := pv.(*probe)
-	p.once.Do(func() { p.version, p.err = check(f) })
+	p.once.Do(func() { p.err = check(f) })
 	if p.err == nil {
 		return
 	}
@@ -246,27 +245,27 @@ func Require(t testing.TB, f Flavor) {
 	t.Skipf("%s unavailable: %v (set %s=1 to make this a failure)", f.Name, p.err, RequireEnv)
 }
 
-func check(f Flavor) (string, error) {
+func check(f Flavor) error {
 	py := f.Python()
 	path, err := exec.LookPath(py)
 	if err != nil {
-		return "", fmt.Errorf("interpreter %q not found (set %s): %w", py, f.PythonEnv, err)
+		return fmt.Errorf("interpreter %q not found (set %s): %w", py, f.PythonEnv, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, path, "-c",
 		"import flask, werkzeug.serving, itsdangerous, importlib.metadata as m; print(m.version('flask'))").CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("%s cannot import Flask: %v: %s", py, err, lastLine(out))
+		return fmt.Errorf("%s cannot import Flask: %v: %s", py, err, lastLine(out))
 	}
 	v := strings.TrimSpace(string(out))
 	if !strings.HasPrefix(v, f.VersionPrefix) {
-		return "", fmt.Errorf("%s has Flask %s, want %sx (set %s)", py, v, f.VersionPrefix, f.PythonEnv)
+		return fmt.Errorf("%s has Flask %s, want %sx (set %s)", py, v, f.VersionPrefix, f.PythonEnv)
 	}
 	if _, err := os.Stat(appPath()); err != nil {
-		return "", fmt.Errorf("flask app: %w", err)
+		return fmt.Errorf("flask app: %w", err)
 	}
-	return v, nil
+	return nil
 }
 
 func lastLine(b []byte) string {
