@@ -3,6 +3,7 @@ package signing
 import (
 	"encoding/binary"
 	"hash/adler32"
+	"math/bits"
 	"sync"
 )
 
@@ -14,9 +15,9 @@ import (
 // cookie altogether. Since CompressAuto must compress every payload to know
 // whether compression pays, this encoder does the same job for small inputs
 // in a fraction of that: greedy LZ77 matching with a one-entry-per-bucket
-// hash table, then a single dynamic-Huffman block. It computes the exact size
-// of the stream before writing it, so a payload that does not compress costs
-// only the analysis. The output is an ordinary RFC 1950 zlib stream that
+// hash table, then a single Huffman block, dynamic or fixed, whichever is
+// smaller. It computes the exact size of the stream before writing it, so a
+// payload that does not compress costs only the analysis. The output is an ordinary RFC 1950 zlib stream that
 // Python's zlib.decompress and compress/zlib read; the tests check both
 // directions against compress/flate.
 
@@ -55,7 +56,8 @@ type deflateEncoder struct {
 	lengths [numLitLen + numDist]uint8
 	cg      [numLitLen + numDist]uint16
 
-	nlit, ndist, nclen, ncg int // sizes planned by plan
+	nlit, ndist, nclen, ncg int  // sizes planned by plan
+	fixed                   bool // plan chose a fixed-Huffman block
 
 	scratch huffScratch
 }
@@ -135,19 +137,32 @@ func (e *deflateEncoder) findMatches(src []byte) {
 			i++
 			continue
 		}
-		l := minMatch
-		for i+l < n && l < maxMatch && src[cand+l] == src[i+l] {
-			l++
-		}
+		l := matchLen(src[cand+minMatch:], src[i+minMatch:min(n, i+maxMatch)]) + minMatch
 		e.match(l, i-cand)
-		// Index the positions inside the match too: payloads are small,
-		// and repeated JSON keys match better for it.
-		for j := i + 1; j < i+l && j+minMatch <= n; j++ {
+		// Index the positions inside the match too (the first few of a
+		// long one): repeated JSON keys match better for it.
+		for j := i + 1; j < min(i+l, i+16) && j+minMatch <= n; j++ {
 			e.table[hash4(binary.LittleEndian.Uint32(src[j:]))] = j + base
 		}
 		i += l
 	}
 	e.litFreq[endOfBlock] = 1
+}
+
+// matchLen returns the length of the common prefix of a and b (len(b) at
+// most), comparing eight bytes at a time.
+func matchLen(a, b []byte) int {
+	n := 0
+	for len(b)-n >= 8 && len(a)-n >= 8 {
+		if x := binary.LittleEndian.Uint64(a[n:]) ^ binary.LittleEndian.Uint64(b[n:]); x != 0 {
+			return n + bits.TrailingZeros64(x)/8
+		}
+		n += 8
+	}
+	for n < len(b) && n < len(a) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 func (e *deflateEncoder) literal(b byte) {
@@ -187,23 +202,64 @@ func (e *deflateEncoder) plan() int {
 	assignCodes(e.distLen[:], e.distCode[:])
 	assignCodes(e.cgLen[:], e.cgCode[:])
 
-	nbits := 3 + 5 + 5 + 4 + 3*nclen
+	// Size of the block both ways: the dynamic codes plus their header,
+	// or the fixed codes (no header), which win for small inputs and
+	// decode faster.
+	dyn := 3 + 5 + 5 + 4 + 3*nclen
 	for _, c := range e.cg[:ncg] {
 		sym := c & 0xff
-		nbits += int(e.cgLen[sym]) + int(codeLenExtra[sym])
+		dyn += int(e.cgLen[sym]) + int(codeLenExtra[sym])
 	}
+	fix := 3
 	for sym, f := range e.litFreq {
-		nbits += int(f) * int(e.litLen[sym])
+		if f == 0 {
+			continue
+		}
+		dyn += int(f) * int(e.litLen[sym])
+		fix += int(f) * int(fixedCodes.litLen[sym])
 		if sym > endOfBlock {
-			nbits += int(f) * int(lengthExtra[sym-257])
+			extra := int(f) * int(lengthExtra[sym-257])
+			dyn += extra
+			fix += extra
 		}
 	}
 	for sym, f := range e.distFreq {
-		nbits += int(f) * (int(e.distLen[sym]) + int(distExtra[sym]))
+		extra := int(f) * int(distExtra[sym])
+		dyn += int(f)*int(e.distLen[sym]) + extra
+		fix += int(f)*5 + extra
 	}
 	e.nlit, e.ndist, e.nclen, e.ncg = nlit, ndist, nclen, ncg
-	return (nbits + 7) / 8
+	e.fixed = fix <= dyn
+	return (min(fix, dyn) + 7) / 8
 }
+
+// fixedCodes are the codes of a fixed-Huffman block (RFC 1951 section
+// 3.2.6), bit-reversed for writing; read-only after initialization.
+var fixedCodes = func() (c struct {
+	litLen   [288]uint8
+	litCode  [288]uint16
+	distLen  [numDist]uint8
+	distCode [numDist]uint16
+}) {
+	for i := range c.litLen {
+		switch {
+		case i < 144:
+			c.litLen[i] = 8
+		case i < 256:
+			c.litLen[i] = 9
+		case i < 280:
+			c.litLen[i] = 7
+		default:
+			c.litLen[i] = 8
+		}
+	}
+	assignCodes(c.litLen[:], c.litCode[:])
+	for i := range c.distLen {
+		c.distLen[i] = 5
+	}
+	assignCodes(c.distLen[:], c.distCode[:])
+	return c
+}()
 
 // runLengths encodes seq with the code-length alphabet (16 = repeat the
 // previous length 3-6 times, 17 = 3-10 zeros, 18 = 11-138 zeros) into e.cg,
@@ -278,31 +334,38 @@ func (w *bitWriter) flush() []byte {
 // write appends the deflate block planned by plan.
 func (e *deflateEncoder) write(dst []byte) []byte {
 	w := bitWriter{dst: dst}
-	w.bits(1|2<<1, 3) // final block, dynamic Huffman
-	w.bits(uint64(e.nlit-257), 5)
-	w.bits(uint64(e.ndist-1), 5)
-	w.bits(uint64(e.nclen-4), 4)
-	for _, sym := range codeLenOrder[:e.nclen] {
-		w.bits(uint64(e.cgLen[sym]), 3)
-	}
-	for _, c := range e.cg[:e.ncg] {
-		sym := c & 0xff
-		w.bits(uint64(e.cgCode[sym]), uint(e.cgLen[sym]))
-		w.bits(uint64(c>>8), uint(codeLenExtra[sym]))
+	litCode, litLen, distCode, distLen := e.litCode[:], e.litLen[:], e.distCode[:], e.distLen[:]
+	if e.fixed {
+		w.bits(1|1<<1, 3) // final block, fixed Huffman
+		litCode, litLen = fixedCodes.litCode[:], fixedCodes.litLen[:]
+		distCode, distLen = fixedCodes.distCode[:], fixedCodes.distLen[:]
+	} else {
+		w.bits(1|2<<1, 3) // final block, dynamic Huffman
+		w.bits(uint64(e.nlit-257), 5)
+		w.bits(uint64(e.ndist-1), 5)
+		w.bits(uint64(e.nclen-4), 4)
+		for _, sym := range codeLenOrder[:e.nclen] {
+			w.bits(uint64(e.cgLen[sym]), 3)
+		}
+		for _, c := range e.cg[:e.ncg] {
+			sym := c & 0xff
+			w.bits(uint64(e.cgCode[sym]), uint(e.cgLen[sym]))
+			w.bits(uint64(c>>8), uint(codeLenExtra[sym]))
+		}
 	}
 	for _, t := range e.tokens {
 		if t&matchFlag == 0 {
-			w.bits(uint64(e.litCode[t]), uint(e.litLen[t]))
+			w.bits(uint64(litCode[t]), uint(litLen[t]))
 			continue
 		}
 		length, dist := int(t&0xff)+3, int(t>>8&0x7fff)+1
 		ls := lengthSymbol(length)
-		w.bits(uint64(e.litCode[257+ls]), uint(e.litLen[257+ls]))
+		w.bits(uint64(litCode[257+ls]), uint(litLen[257+ls]))
 		w.bits(uint64(length-int(lengthBase[ls])), uint(lengthExtra[ls]))
 		ds := distSymbol(dist)
-		w.bits(uint64(e.distCode[ds]), uint(e.distLen[ds]))
+		w.bits(uint64(distCode[ds]), uint(distLen[ds]))
 		w.bits(uint64(dist-int(distBase[ds])), uint(distExtra[ds]))
 	}
-	w.bits(uint64(e.litCode[endOfBlock]), uint(e.litLen[endOfBlock]))
+	w.bits(uint64(litCode[endOfBlock]), uint(litLen[endOfBlock]))
 	return w.flush()
 }

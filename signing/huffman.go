@@ -166,9 +166,12 @@ func minimumRedundancy(a []uint32) {
 func assignCodes(lens []uint8, codes []uint16) {
 	var count [maxCodeLen + 1]uint16
 	for _, l := range lens {
-		count[l]++
+		// Skipping zeros avoids a chain of increments of count[0],
+		// each waiting for the previous store.
+		if l != 0 {
+			count[l]++
+		}
 	}
-	count[0] = 0
 	var next [maxCodeLen + 1]uint16
 	code := uint16(0)
 	for l := 1; l <= maxCodeLen; l++ {

@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"math/bits"
@@ -35,15 +36,24 @@ var (
 	errInflateTooFar       = errors.New("signing: invalid distance too far back")
 )
 
-const fastBits = 9
+// Lookup-table sizes, as zlib chooses them: most literal/length codes are at
+// most 9 bits, distance codes in small streams at most 6, and code-length
+// codes never exceed 7. Smaller tables are quicker to build, which matters
+// more than the rare slow-path decode for streams of a few hundred bytes.
+const (
+	litFastBits  = 9
+	distFastBits = 6
+	clFastBits   = maxCLLen
+)
 
 // huffDecoder decodes one canonical Huffman code.
 type huffDecoder struct {
 	// fast maps the next fastBits input bits to symbol<<4 | length for
 	// codes of at most fastBits bits; 0 means "use the slow path".
-	fast    [1 << fastBits]uint16
-	count   [maxCodeLen + 1]uint16 // number of codes of each length
-	symbols [288]uint16            // symbols ordered by code
+	fast     [1 << litFastBits]uint16
+	fastBits uint
+	count    [maxCodeLen + 1]uint16 // number of codes of each length
+	symbols  [288]uint16            // symbols ordered by code
 }
 
 type codeKind int
@@ -59,11 +69,20 @@ const (
 // are a single one-bit literal/length or distance code; an empty code is
 // accepted (using it is an error).
 func (h *huffDecoder) build(lens []uint8, kind codeKind) error {
+	h.fastBits = litFastBits
+	switch kind {
+	case kindDist:
+		h.fastBits = distFastBits
+	case kindCodeLens:
+		h.fastBits = clFastBits
+	}
+	fast := h.fast[:1<<h.fastBits]
 	clear(h.count[:])
 	for _, l := range lens {
-		h.count[l]++
+		if l != 0 { // see assignCodes
+			h.count[l]++
+		}
 	}
-	h.count[0] = 0
 	maxLen := 0
 	left := 1
 	for l := 1; l <= maxCodeLen; l++ {
@@ -75,7 +94,7 @@ func (h *huffDecoder) build(lens []uint8, kind codeKind) error {
 			return errInflateCodeLens
 		}
 	}
-	clear(h.fast[:])
+	clear(fast)
 	if maxLen == 0 {
 		return nil
 	}
@@ -102,12 +121,12 @@ func (h *huffDecoder) build(lens []uint8, kind codeKind) error {
 	}
 	// Fill the lookup table in canonical code order.
 	code, idx := 0, 0
-	for l := 1; l <= fastBits; l++ {
+	for l := 1; l <= int(h.fastBits); l++ {
 		for n := 0; n < int(h.count[l]); n++ {
 			entry := h.symbols[idx]<<4 | uint16(l)
 			rev := int(bits.Reverse16(uint16(code)) >> (16 - l))
-			for i := rev; i < len(h.fast); i += 1 << l {
-				h.fast[i] = entry
+			for i := rev; i < len(fast); i += 1 << l {
+				fast[i] = entry
 			}
 			code++
 			idx++
@@ -183,7 +202,7 @@ func (f *inflater) sym(h *huffDecoder) (int, error) {
 	if f.nbits < maxCodeLen {
 		f.refill()
 	}
-	if e := h.fast[f.bitbuf&(1<<fastBits-1)]; e != 0 {
+	if e := h.fast[f.bitbuf&(1<<h.fastBits-1)]; e != 0 {
 		n := uint(e & 15)
 		if n > f.nbits {
 			return 0, errInflateTruncated
@@ -192,25 +211,16 @@ func (f *inflater) sym(h *huffDecoder) (int, error) {
 		f.nbits -= n
 		return int(e >> 4), nil
 	}
-	// Longer than fastBits, or not a code at all: walk the canonical code
-	// one bit at a time. code-first is the rank among codes of length l.
-	code, first, index := 0, 0, 0
-	for l := uint(1); l <= maxCodeLen; l++ {
-		if l > f.nbits {
+	sym, n := h.slow(f.bitbuf, f.nbits)
+	if n == 0 {
+		if f.nbits < maxCodeLen && f.pos >= len(f.in) {
 			return 0, errInflateTruncated
 		}
-		code |= int(f.bitbuf>>(l-1)) & 1
-		count := int(h.count[l])
-		if code-first < count {
-			f.bitbuf >>= l
-			f.nbits -= l
-			return int(h.symbols[index+code-first]), nil
-		}
-		index += count
-		first = (first + count) << 1
-		code <<= 1
+		return 0, errInflateCode
 	}
-	return 0, errInflateCode
+	f.bitbuf >>= n
+	f.nbits -= n
+	return sym, nil
 }
 
 // grow makes room for n more output bytes, within the cap: growth doubles,
@@ -372,61 +382,146 @@ func (f *inflater) dynamicHeader() error {
 	return f.dist.build(lens[nlit:], kindDist)
 }
 
-func (f *inflater) huffmanBlock(lit, dist *huffDecoder) error {
-	for {
-		sym, err := f.sym(lit)
-		if err != nil {
-			return err
+// refillBits tops the bit buffer up to at least 56 bits when the input
+// allows. Reading 8 bytes at once can also load bits beyond the counted ones;
+// they are the next input bits, so loading them again later ORs in the same
+// values.
+func refillBits(in []byte, pos int, bb uint64, nb uint) (int, uint64, uint) {
+	if pos+8 <= len(in) {
+		bb |= binary.LittleEndian.Uint64(in[pos:]) << nb
+		return pos + int(63-nb)>>3, bb, nb | 56
+	}
+	for nb <= 56 && pos < len(in) {
+		bb |= uint64(in[pos]) << nb
+		pos++
+		nb += 8
+	}
+	return pos, bb, nb
+}
+
+// decodeSym decodes one symbol of h from a buffer holding nb valid bits,
+// returning the symbol and its code length (0 for an invalid or truncated
+// code).
+func decodeSym(h *huffDecoder, bb uint64, nb uint) (int, uint) {
+	if e := h.fast[bb&(1<<h.fastBits-1)]; e != 0 {
+		if n := uint(e & 15); n <= nb {
+			return int(e >> 4), n
 		}
-		if sym < 256 {
-			if len(f.out) == cap(f.out) {
-				if err := f.grow(1); err != nil {
-					return err
-				}
+		return 0, 0
+	}
+	return h.slow(bb, nb)
+}
+
+// huffmanBlock decodes one Huffman-coded block. The bit reader and the
+// output live in local variables for the loop (written back at the end), and
+// every step takes and returns them by value, so they stay in registers.
+func (f *inflater) huffmanBlock(lit, dist *huffDecoder) error {
+	in, pos, bb, nb, out := f.in, f.pos, f.bitbuf, f.nbits, f.out
+	err := errInflateTruncated // the loop's exits set it otherwise
+	for {
+		if nb < 48 {
+			pos, bb, nb = refillBits(in, pos, bb, nb)
+		}
+		sym, n := decodeSym(lit, bb, nb)
+		if n == 0 {
+			if nb >= maxCodeLen {
+				err = errInflateCode
 			}
-			f.out = append(f.out, byte(sym))
+			break
+		}
+		bb >>= n
+		nb -= n
+		if sym < 256 {
+			if len(out) == cap(out) {
+				f.out = out
+				if err = f.grow(1); err != nil {
+					break
+				}
+				out = f.out
+			}
+			out = append(out, byte(sym))
 			continue
 		}
 		if sym == endOfBlock {
-			return nil
+			err = nil
+			break
 		}
+		// A match: at most 5 + 15 + 13 more bits.
 		sym -= 257
 		if sym >= len(lengthBase) {
-			return errInflateCode
+			err = errInflateCode
+			break
 		}
-		extra, err := f.bits(uint(lengthExtra[sym]))
-		if err != nil {
-			return err
+		if nb < 33 {
+			pos, bb, nb = refillBits(in, pos, bb, nb)
 		}
-		length := int(lengthBase[sym]) + extra
-		dsym, err := f.sym(dist)
-		if err != nil {
-			return err
+		eb := uint(lengthExtra[sym])
+		if nb < eb {
+			break
 		}
+		length := int(lengthBase[sym]) + int(bb&(1<<eb-1))
+		bb >>= eb
+		nb -= eb
+		dsym, n := decodeSym(dist, bb, nb)
+		if n == 0 {
+			if nb >= maxCodeLen {
+				err = errInflateCode
+			}
+			break
+		}
+		bb >>= n
+		nb -= n
 		if dsym >= numDist {
-			return errInflateCode
+			err = errInflateCode
+			break
 		}
-		extra, err = f.bits(uint(distExtra[dsym]))
-		if err != nil {
-			return err
+		eb = uint(distExtra[dsym])
+		if nb < eb {
+			break
 		}
-		d := int(distBase[dsym]) + extra
-		if d > len(f.out) {
-			return errInflateTooFar
+		d := int(distBase[dsym]) + int(bb&(1<<eb-1))
+		bb >>= eb
+		nb -= eb
+		n0 := len(out)
+		if d > n0 {
+			err = errInflateTooFar
+			break
 		}
-		if err := f.grow(length); err != nil {
-			return err
+		if n0+length > cap(out) {
+			f.out = out
+			if err = f.grow(length); err != nil {
+				break
+			}
+			out = f.out
 		}
-		start := len(f.out) - d
-		if d >= length {
-			f.out = append(f.out, f.out[start:start+length]...)
-			continue
-		}
-		// Overlapping copy: the match repeats the last d bytes.
-		for i := 0; i < length; i++ {
-			f.out = append(f.out, f.out[start+i])
+		// Copy the match; when it overlaps itself (d < length) each
+		// copy doubles the span already repeated.
+		out = out[:n0+length]
+		for done := 0; done < length; {
+			done += copy(out[n0+done:], out[n0-d:n0+done])
 		}
 	}
+	f.pos, f.bitbuf, f.nbits, f.out = pos, bb, nb, out
+	return err
+}
+
+// slow decodes a code longer than h.fastBits (or reports an invalid one) by
+// walking the canonical code one bit at a time: code-first is the rank of
+// the code among those of length l. It returns the symbol and the code
+// length, or length 0 if no code matches the available bits.
+func (h *huffDecoder) slow(bb uint64, nb uint) (sym int, n uint) {
+	code, first, index := 0, 0, 0
+	for l := uint(1); l <= maxCodeLen && l <= nb; l++ {
+		code |= int(bb>>(l-1)) & 1
+		count := int(h.count[l])
+		if code-first < count {
+			return int(h.symbols[index+code-first]), l
+		}
+		index += count
+		first = (first + count) << 1
+		code <<= 1
+	}
+	return 0, 0
 }
 
 // inflateEOF adapts errors at the zlib level: a stream cut short anywhere is
