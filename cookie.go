@@ -102,10 +102,12 @@ func (s *settings) secure(tls bool) bool {
 	return tls
 }
 
-// addVary appends "Cookie" to the Vary header unless it is already listed,
-// keeping what the handler set.
+// addVary adds value to the Vary header unless it is already listed,
+// keeping what the handler set. Like Werkzeug, it extends the existing line
+// ("Accept-Encoding, Cookie") rather than adding a second one.
 func addVary(h http.Header, value string) {
-	for _, line := range h["Vary"] {
+	lines := h["Vary"]
+	for _, line := range lines {
 		for _, f := range strings.Split(line, ",") {
 			f = strings.TrimSpace(f)
 			if f == "*" || strings.EqualFold(f, value) {
@@ -113,7 +115,11 @@ func addVary(h http.Header, value string) {
 			}
 		}
 	}
-	h.Add("Vary", value)
+	if n := len(lines); n > 0 && strings.TrimSpace(lines[n-1]) != "" {
+		lines[n-1] += ", " + value
+		return
+	}
+	h.Set("Vary", value)
 }
 
 var zeroTime time.Time

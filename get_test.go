@@ -161,3 +161,18 @@ func TestInPlaceMapMutationRefreshed(t *testing.T) {
 		t.Fatal("MarkModified")
 	}
 }
+
+// TestTruthyPermanent: Flask tests `_permanent` for truth, not for True.
+func TestTruthyPermanent(t *testing.T) {
+	for _, tc := range []struct {
+		v    any
+		want bool
+	}{{true, true}, {false, false}, {1, true}, {0, false}, {"yes", true}, {"", false}, {nil, false}, {[]int{1}, true}, {[]int{}, false}, {math.NaN(), true}, {0.0, false}} {
+		m := newManager(t, nil)
+		s, _ := m.Load(t.Context(), httptest.NewRequest("GET", "/", nil))
+		s.Set("_permanent", tc.v)
+		if got := s.Permanent(); got != tc.want {
+			t.Errorf("_permanent=%v: Permanent() = %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}

@@ -187,7 +187,7 @@ func (m *Manager) save(h http.Header, s *Session) error {
 		}
 		return nil
 	}
-	permanent, _ := values[permanentKey].(bool)
+	permanent := truthy(values[permanentKey])
 	if !modified && !(permanent && refresh) {
 		return nil
 	}

@@ -211,8 +211,7 @@ func (s *Session) Len() int {
 // Expires (now + Lifetime) and is refreshed on each request.
 func (s *Session) Permanent() bool {
 	v, _ := s.Get(permanentKey)
-	b, _ := v.(bool)
-	return b
+	return truthy(v)
 }
 
 // SetPermanent sets session.permanent. Like Flask, it stores "_permanent" in

@@ -161,7 +161,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 		}
 		return nil
 	}
-	permanent, _ := s.values[permanentKey].(bool)
+	permanent := truthy(s.values[permanentKey])
 	switch {
 	case !s.modified && !(permanent && refresh):
 		return nil

@@ -146,38 +146,33 @@ func TestKnownDifferences(t *testing.T) {
 			}
 		})
 
-		// DEFECT (core manager.go, save: values[permanentKey].(bool)): Flask's
-		// session.permanent is the truthiness of "_permanent"; seshat only
-		// honours a JSON true. A session written by other code with
-		// "_permanent": 1 is permanent in Flask (Expires, refreshed on every
-		// request) and not in seshat. Flask's own setter always stores a
-		// bool, so only hand-made sessions are affected.
-		t.Run("non-bool-permanent", func(t *testing.T) {
+		// FIXED (was a difference): Flask tests `_permanent` for truth, so a
+		// stored 1 makes the session permanent; seshat now does the same.
+		t.Run("non-bool-permanent-same-as-flask", func(t *testing.T) {
 			body := `{"_permanent":1,"user":"alice"}`
 			fw, gw := p.flask.must(t, set(body)), p.gosrv.must(t, set(body))
-			if !strings.Contains(fw.setCookie[0], "; Expires=") || strings.Contains(gw.setCookie[0], "; Expires=") {
-				t.Errorf("want Expires from Flask only: Flask %q, seshat %q", fw.setCookie, gw.setCookie)
+			if !strings.Contains(fw.setCookie[0], "; Expires=") || !strings.Contains(gw.setCookie[0], "; Expires=") {
+				t.Errorf("want Expires from both: Flask %q, seshat %q", fw.setCookie, gw.setCookie)
 			}
 			noop := req{path: "/noop", cookie: fw.cookie(t), now: at(t0 + 10)}
 			if got := p.flask.must(t, noop); len(got.setCookie) != 1 {
 				t.Errorf("Flask did not refresh a session with _permanent=1: %q", got.setCookie)
 			}
-			if got := p.gosrv.must(t, noop); len(got.setCookie) != 0 {
-				t.Errorf("seshat refreshed a session with _permanent=1: %q", got.setCookie)
+			if got := p.gosrv.must(t, noop); len(got.setCookie) != 1 {
+				t.Errorf("seshat did not refresh a session with _permanent=1: %q", got.setCookie)
 			}
 		})
 
-		// COSMETIC (core cookie.go, addVary): when the handler already set a
-		// Vary header, seshat adds "Cookie" as a second Vary field line;
-		// Werkzeug merges it into one line. RFC 9110 (5.3) makes the two
-		// forms equivalent.
-		t.Run("vary-merging", func(t *testing.T) {
+		// FIXED (was cosmetic): with a handler-set Vary, both now send one
+		// line "Accept-Encoding, Cookie".
+		t.Run("vary-merging-same-as-flask", func(t *testing.T) {
 			valid := p.flask.must(t, set(`{"user":"alice"}`)).cookie(t)
 			r := req{path: "/touch_vary", cookie: valid, now: at(t0)}
-			if got := p.flask.must(t, r).vary; !slices.Equal(got, []string{"Accept-Encoding, Cookie"}) {
+			want := []string{"Accept-Encoding, Cookie"}
+			if got := p.flask.must(t, r).vary; !slices.Equal(got, want) {
 				t.Errorf("Flask Vary %q", got)
 			}
-			if got := p.gosrv.must(t, r).vary; !slices.Equal(got, []string{"Accept-Encoding", "Cookie"}) {
+			if got := p.gosrv.must(t, r).vary; !slices.Equal(got, want) {
 				t.Errorf("seshat Vary %q", got)
 			}
 		})
