@@ -167,6 +167,21 @@ func (s *server) start() {
 	}
 }
 
+// kill sends SIGKILL to the server and waits for it to exit.
+func (s *server) kill() {
+	s.t.Helper()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.t.Fatalf("redis-server (pid %d) did not exit after SIGKILL", s.cmd.Process.Pid)
+	}
+	s.cmd = nil
+}
+
 // stop ends the server, gracefully first.
 func (s *server) stop() {
 	if s.cmd == nil || s.cmd.Process == nil {

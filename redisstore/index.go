@@ -139,7 +139,10 @@ func meta(vals []any) (uid string, exp time.Time, ok bool) {
 // stops at the first error from fn and returns it.
 func (s *Store) Iterate(ctx context.Context, fn func(seshat.SessionInfo) error) error {
 	pattern := escapeGlob(s.prefix+"s:") + "*"
-	var mu sync.Mutex // serializes fn across cluster nodes
+	var (
+		mu      sync.Mutex // serializes fn across cluster nodes
+		stopped error      // fn's error, which ends every node's walk
+	)
 	walk := func(ctx context.Context, c redis.UniversalClient) error {
 		var cursor uint64
 		for {
@@ -159,16 +162,20 @@ func (s *Store) Iterate(ctx context.Context, fn func(seshat.SessionInfo) error) 
 				now := s.now()
 				mu.Lock()
 				for i, k := range keys {
+					if stopped != nil {
+						break
+					}
 					uid, exp, ok := meta(cmds[i].Val())
 					if !ok || !exp.After(now) {
 						continue
 					}
-					if err := fn(seshat.SessionInfo{Key: strings.TrimPrefix(k, s.prefix+"s:"), UserID: uid, Expires: exp}); err != nil {
-						mu.Unlock()
-						return err
-					}
+					stopped = fn(seshat.SessionInfo{Key: strings.TrimPrefix(k, s.prefix+"s:"), UserID: uid, Expires: exp})
 				}
+				err := stopped
 				mu.Unlock()
+				if err != nil {
+					return err
+				}
 			}
 			if next == 0 {
 				return nil
