@@ -17,16 +17,16 @@ import (
 // in a fraction of that: greedy LZ77 matching with a one-entry-per-bucket
 // hash table, then a single Huffman block, dynamic or fixed, whichever is
 // smaller. It computes the exact size of the stream before writing it, so a
-// payload that does not compress costs only the analysis. The output is an ordinary RFC 1950 zlib stream that
-// Python's zlib.decompress and compress/zlib read; the tests check both
-// directions against compress/flate.
+// payload that does not compress costs only the analysis. The output is an
+// ordinary RFC 1950 zlib stream that Python's zlib.decompress and
+// compress/zlib read; the tests check it against compress/zlib.
 
 const (
 	// maxSmallDeflate is the largest payload this encoder takes; larger
 	// ones go to compress/zlib, where the per-stream setup is amortized.
 	maxSmallDeflate = 256 << 10
-	hashBits        = 13
-	minMatch        = 4 // the hash covers 4 bytes
+	hashBits        = 12 // plenty for cookie-sized inputs, and cache-friendly
+	minMatch        = 4  // the hash covers 4 bytes
 	maxMatch        = 258
 	maxDistance     = 32768
 )
@@ -36,8 +36,8 @@ type deflateEncoder struct {
 	// table maps a hash of 4 bytes to the last position seen, plus base.
 	// base grows by len(input) per use, so entries from earlier inputs
 	// fall below it and are ignored without clearing the table.
-	table [1 << hashBits]int
-	base  int
+	table [1 << hashBits]int32
+	base  int32
 
 	tokens []token
 
@@ -115,12 +115,12 @@ func (e *deflateEncoder) findMatches(src []byte) {
 	clear(e.litFreq[:])
 	clear(e.distFreq[:])
 	e.tokens = e.tokens[:0]
-	base := e.base
-	e.base += len(src) + 1
-	if e.base > 1<<62 {
+	if e.base > 1<<30 { // rarely: start over before base can overflow
 		clear(e.table[:])
 		e.base = 1
 	}
+	base := int(e.base)
+	e.base += int32(len(src)) + 1
 	n := len(src)
 	for i := 0; i < n; {
 		if i+minMatch > n {
@@ -130,8 +130,8 @@ func (e *deflateEncoder) findMatches(src []byte) {
 		}
 		x := binary.LittleEndian.Uint32(src[i:])
 		h := hash4(x)
-		cand := e.table[h] - base
-		e.table[h] = i + base
+		cand := int(e.table[h]) - base
+		e.table[h] = int32(i + base)
 		if cand < 0 || i-cand > maxDistance || binary.LittleEndian.Uint32(src[cand:]) != x {
 			e.literal(src[i])
 			i++
@@ -142,7 +142,7 @@ func (e *deflateEncoder) findMatches(src []byte) {
 		// Index the positions inside the match too (the first few of a
 		// long one): repeated JSON keys match better for it.
 		for j := i + 1; j < min(i+l, i+16) && j+minMatch <= n; j++ {
-			e.table[hash4(binary.LittleEndian.Uint32(src[j:]))] = j + base
+			e.table[hash4(binary.LittleEndian.Uint32(src[j:]))] = int32(j + base)
 		}
 		i += l
 	}

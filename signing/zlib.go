@@ -91,10 +91,9 @@ func appendStdZlib(dst, payload []byte) []byte {
 // payload is shorter than len(payload)-1, it appends "." ‖ base64url(zlib) to
 // dst and reports true; otherwise it leaves dst alone and reports false.
 func appendCompressedIfShorter(dst, payload []byte) ([]byte, bool) {
-	// A zlib stream is at least 8 bytes (2 header, 1 for the smallest
-	// deflate block holding anything, 4 checksum, and a byte of data), so
-	// nothing under 10 bytes can win.
-	if len(payload) < 10 {
+	// The smallest zlib stream holding any data is 9 bytes (2 of header,
+	// 3 of deflate, 4 of checksum), so nothing shorter than 11 bytes wins.
+	if len(payload) < 11 {
 		return dst, false
 	}
 	bp := scratchBuffers.Get().(*[]byte)
