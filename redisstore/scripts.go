@@ -65,9 +65,10 @@ end
 var mergeScript = redis.NewScript(luaIndexAdd + luaChunked + `
 local k = KEYS[1]
 local now = tonumber(ARGV[2])
-local old = tonumber(redis.call('HGET', k, 'm:exp'))
+local meta = redis.call('HMGET', k, 'm:exp', 'm:uid')
+local old = tonumber(meta[1])
 local live = old ~= nil and old > now
-local prev = redis.call('HGET', k, 'm:uid') or ''
+local prev = meta[2] or ''
 if not live then
   if ARGV[3] ~= '1' then
     if old ~= nil then redis.call('DEL', k) end
@@ -145,7 +146,8 @@ return {1, drop}
 // within the horizon already recorded).
 var touchScript = redis.NewScript(`
 local k = KEYS[1]
-local old = tonumber(redis.call('HGET', k, 'm:exp'))
+local meta = redis.call('HMGET', k, 'm:exp', 'm:uid')
+local old = tonumber(meta[1])
 if old == nil then return {0} end
 if old <= tonumber(ARGV[2]) then
   redis.call('DEL', k)
@@ -153,7 +155,7 @@ if old <= tonumber(ARGV[2]) then
 end
 redis.call('HSET', k, 'm:exp', ARGV[1])
 redis.call('PEXPIREAT', k, ARGV[1])
-local owner = redis.call('HGET', k, 'm:uid')
+local owner = meta[2]
 local g = tonumber(ARGV[3])
 if owner and math.floor(tonumber(ARGV[1]) / g) > math.floor(old / g) then
   return {1, owner}

@@ -315,7 +315,7 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 	s.dropFromIndex(ctx, res[2], key, now)
 	if owner, _ := res[1].(string); owner != "" {
 		if err := s.indexAdd(ctx, owner, key, hz, now); err != nil {
-			return fail("merge: extend user index", key, err)
+			return fail("merge (extending the user index)", key, err)
 		}
 	}
 	return nil
@@ -342,7 +342,7 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	if owner, _ := res[1].(string); owner != "" {
 		hz := strconv.FormatInt(s.horizon(exp), 10)
 		if err := s.indexAdd(ctx, owner, key, hz, now); err != nil {
-			return fail("touch: extend user index", key, err)
+			return fail("touch (extending the user index)", key, err)
 		}
 	}
 	return nil
