@@ -109,6 +109,7 @@ type server struct {
 	port int
 	dir  string
 	args []string
+	conf string // a configuration file to start with (sentinel needs one)
 	cmd  *exec.Cmd
 	done chan struct{}
 }
@@ -132,8 +133,13 @@ func (s *server) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 // start runs the server and waits until it answers PING.
 func (s *server) start() {
 	s.t.Helper()
-	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
-		"--daemonize", "no", "--protected-mode", "yes", "--logfile", filepath.Join(s.dir, "redis.log")}, s.args...)
+	var args []string
+	if s.conf != "" {
+		args = append(args, s.conf)
+	}
+	args = append(args, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
+		"--daemonize", "no", "--protected-mode", "yes", "--logfile", filepath.Join(s.dir, "redis.log"))
+	args = append(args, s.args...)
 	s.cmd = exec.Command("redis-server", args...)
 	s.cmd.Dir = s.dir
 	if err := s.cmd.Start(); err != nil {
