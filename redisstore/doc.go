@@ -93,4 +93,12 @@
 // errors.Is(err, seshat.ErrStoreUnavailable) holds, and the middleware
 // answers 503. A missing record is [seshat.ErrNoRecord]. Errors name the
 // operation and at most the first 8 characters of the key.
+//
+// How long a request waits for a slow or dead Redis is the client's
+// business. Set ContextTimeoutEnabled in redis.Options (or
+// redis.ClusterOptions) so that a request's context deadline bounds every
+// store call, and keep DialTimeout, ReadTimeout and WriteTimeout short
+// (go-redis defaults: 5 s to dial, 3 s to read or write, up to 3 retries).
+// After an outage go-redis reconnects by itself on the next command; nothing
+// in the store needs restarting.
 package redisstore
