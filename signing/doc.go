@@ -42,14 +42,18 @@
 // bomb costs at most about twice the cap, and only a correctly signed one gets
 // that far.
 //
-// Base64 is decoded the way Python decodes it, which is more lenient than
-// encoding/base64: bytes outside the alphabet are skipped, "+/" are accepted
-// for "-_", padding may appear and anything after a completing "=" is ignored
-// (see base64.go for the exact rules). Accepting these variants is harmless:
-// the signature is compared as decoded bytes, so a variant spelling of a valid
-// signature carries the same MAC, and everything before the signature is
-// covered by the MAC byte for byte. They only need to be accepted because
-// itsdangerous accepts them.
+// Base64 (signature, timestamp, body) is decoded the way Python decodes it,
+// which is more lenient than encoding/base64. itsdangerous adds '=' up to a
+// multiple of four characters, counting every byte, then decodes in
+// non-strict mode: bytes outside the alphabet are skipped; "+/" are accepted
+// as well as "-_"; a '=' after two or three characters of a quantum is
+// padding, and once it completes the quantum the rest is ignored; the unused
+// low bits of a final partial quantum are ignored. Only a final quantum of
+// one character, or one left incomplete, is an error. Accepting these
+// variants is harmless: the signature is compared as decoded bytes, so a
+// variant spelling of a valid signature carries the same MAC, and everything
+// before the signature is covered by the MAC byte for byte. They only need to
+// be accepted because itsdangerous accepts them.
 //
 // # Errors
 //

@@ -266,6 +266,9 @@ func FuzzInflate(f *testing.F) {
 	f.Add(zlibCompress(f, nil, 0), []byte{})
 	f.Fuzz(func(t *testing.T, stream, data []byte) {
 		compareWithStdlib(t, stream, 1<<16)
+		if len(stream) > 2 {
+			compareRawWithFlate(t, stream[2:])
+		}
 		z := appendZlib(nil, data)
 		got, err := inflate(z, len(data)+1)
 		if err != nil || !bytes.Equal(got, data) {

@@ -417,16 +417,14 @@ func decodeSym(h *huffDecoder, bb uint64, nb uint) (int, uint) {
 // every step takes and returns them by value, so they stay in registers.
 func (f *inflater) huffmanBlock(lit, dist *huffDecoder) error {
 	in, pos, bb, nb, out := f.in, f.pos, f.bitbuf, f.nbits, f.out
-	err := errInflateTruncated // the loop's exits set it otherwise
+	var err error // set by every exit from the loop
 	for {
 		if nb < 48 {
 			pos, bb, nb = refillBits(in, pos, bb, nb)
 		}
 		sym, n := decodeSym(lit, bb, nb)
 		if n == 0 {
-			if nb >= maxCodeLen {
-				err = errInflateCode
-			}
+			err = badCode(nb)
 			break
 		}
 		bb >>= n
@@ -443,8 +441,7 @@ func (f *inflater) huffmanBlock(lit, dist *huffDecoder) error {
 			continue
 		}
 		if sym == endOfBlock {
-			err = nil
-			break
+			break // err is nil
 		}
 		// A match: at most 5 + 15 + 13 more bits.
 		sym -= 257
@@ -457,6 +454,7 @@ func (f *inflater) huffmanBlock(lit, dist *huffDecoder) error {
 		}
 		eb := uint(lengthExtra[sym])
 		if nb < eb {
+			err = errInflateTruncated
 			break
 		}
 		length := int(lengthBase[sym]) + int(bb&(1<<eb-1))
@@ -464,9 +462,7 @@ func (f *inflater) huffmanBlock(lit, dist *huffDecoder) error {
 		nb -= eb
 		dsym, n := decodeSym(dist, bb, nb)
 		if n == 0 {
-			if nb >= maxCodeLen {
-				err = errInflateCode
-			}
+			err = badCode(nb)
 			break
 		}
 		bb >>= n
@@ -477,6 +473,7 @@ func (f *inflater) huffmanBlock(lit, dist *huffDecoder) error {
 		}
 		eb = uint(distExtra[dsym])
 		if nb < eb {
+			err = errInflateTruncated
 			break
 		}
 		d := int(distBase[dsym]) + int(bb&(1<<eb-1))
@@ -503,6 +500,16 @@ func (f *inflater) huffmanBlock(lit, dist *huffDecoder) error {
 	}
 	f.pos, f.bitbuf, f.nbits, f.out = pos, bb, nb, out
 	return err
+}
+
+// badCode is the error for a code decodeSym could not read from nb bits: the
+// input ran out (the buffer is only short at the end of the input) or the
+// bits are no code at all.
+func badCode(nb uint) error {
+	if nb < maxCodeLen {
+		return errInflateTruncated
+	}
+	return errInflateCode
 }
 
 // slow decodes a code longer than h.fastBits (or reports an invalid one) by

@@ -25,7 +25,8 @@ type Signer struct {
 // NewSigner returns a Signer for keys (oldest first, newest last). It reports
 // an error when keys is empty, a key is empty, or opts is invalid (a
 // separator from the base64 alphabet, an unknown Digest or KeyDerivation).
-// The derived keys are computed here, once; the secrets are not retained.
+// The derived keys are computed here, once, and only they are kept (with
+// NoDerivation, that is a copy of each secret).
 func NewSigner(keys [][]byte, opts Options) (*Signer, error) {
 	c, err := opts.resolve(DefaultSignerSalt)
 	if err != nil {

@@ -477,3 +477,97 @@ func testDeriveKey(t *testing.T, v *flaskvectors.Vector, in vecInputs) {
 		t.Errorf("derived signer %q != NoDerivation signer %q", x, y)
 	}
 }
+
+// TestFlaskSessionCookieVectors reads the session cookies real Flask wrote
+// (flask_session_cookie.json): the signature verifies under Flask's settings
+// (salt "cookie-session", HMAC key derivation, SHA-1) and the body decodes to
+// the recorded JSON, compressed or not. Where Flask did not compress, signing
+// the same JSON at the same time gives the same cookie.
+func TestFlaskSessionCookieVectors(t *testing.T) {
+	f, err := flaskvectors.Load("flask_session_cookie")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, v := range f.Vectors {
+		if v.Kind != "flask.write" || !v.Has("cookie_value") {
+			continue
+		}
+		var in struct {
+			SecretKey string `json:"secret_key"`
+			Now       int64  `json:"now"`
+		}
+		var cookie, payload string
+		field(t, &v, "inputs", &in)
+		field(t, &v, "cookie_value", &cookie)
+		field(t, &v, "payload_json", &payload)
+		ts := mustTimestampSigner(t, [][]byte{[]byte(in.SecretKey)}, Options{Salt: []byte("cookie-session"), KeyDerivation: HMAC})
+		body, at, err := ts.UnsignMaxAge([]byte(cookie), 31*24*time.Hour, time.Unix(in.Now, 0))
+		if err != nil || at.Unix() != in.Now {
+			t.Errorf("%s: %v, %v", v.Name, at, err)
+			continue
+		}
+		got, err := DecodeURLSafeBody(body, 0)
+		if err != nil || string(got) != payload {
+			t.Errorf("%s: body %q, %v; want %s", v.Name, got, err, payload)
+		}
+		if !strings.HasPrefix(cookie, ".") {
+			ours := ts.AppendSignAt(nil, AppendURLSafeBody(nil, []byte(payload), CompressAuto), time.Unix(in.Now, 0))
+			if string(ours) != cookie {
+				t.Errorf("%s: our cookie %q, Flask's %q", v.Name, ours, cookie)
+			}
+		}
+		n++
+	}
+	if n < 15 {
+		t.Errorf("only %d cookies checked", n)
+	}
+}
+
+// TestFlaskWTFTokenVectors loads Flask-WTF CSRF tokens (a
+// URLSafeTimedSerializer with salt "wtf-csrf-token" and itsdangerous's
+// defaults), including a compressed one.
+func TestFlaskWTFTokenVectors(t *testing.T) {
+	f, err := flaskvectors.Load("flask_wtf_csrf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, v := range f.Vectors {
+		if v.Kind != "csrf.generate" {
+			continue
+		}
+		var in struct {
+			SecretKey  string `json:"secret_key"`
+			SigningKey string `json:"signing_key"`
+			Raw        string `json:"raw"`
+			Now        int64  `json:"now"`
+		}
+		field(t, &v, "inputs", &in)
+		var token, raw string
+		field(t, &v, "token", &token)
+		if in.Raw != "" {
+			raw = in.Raw
+		} else {
+			field(t, &v, "session_csrf_token", &raw)
+		}
+		key := in.SigningKey + in.SecretKey
+		now := time.Unix(in.Now, 0)
+		s, err := NewURLSafeTimedSerializer([][]byte{[]byte(key)}, SerializerOptions{Options: Options{Salt: []byte("wtf-csrf-token"), Now: func() time.Time { return now }}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if _, err := s.LoadsMaxAge(token, &got, time.Hour); err != nil || got != raw {
+			t.Errorf("%s: %q, %v", v.Name, got, err)
+		}
+		ours, _ := s.Dumps(raw)
+		if !strings.HasPrefix(token, ".") && ours != token {
+			t.Errorf("%s: our token %q, Flask-WTF's %q", v.Name, ours, token)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("%d tokens checked", n)
+	}
+}
