@@ -513,3 +513,32 @@ func TestLargeChange(t *testing.T) {
 		t.Fatalf("after deleting 3000 keys: %d values, %v", len(got.Values), err)
 	}
 }
+
+// TestIndexExpiresWithSessions checks ST-06 without any cleanup: once a
+// user's sessions have expired, Redis drops the user's index by itself
+// within two granularities.
+func TestIndexExpiresWithSessions(t *testing.T) {
+	c := sharedClient(t)
+	for _, uc := range []redis.UniversalClient{c, splitClient{c}} {
+		s := New(uc, Options{Prefix: testPrefix(t, c), IndexGranularity: 100 * time.Millisecond})
+		ctx := t.Context()
+		exp := time.Now().Add(700 * time.Millisecond)
+		for range 3 {
+			if err := s.Save(ctx, storetest.Key(), rec("heidi", exp, "a", "1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		k := storetest.Key()
+		if err := s.Merge(ctx, k, &seshat.Change{Expires: exp, Create: true, UserID: "heidi", SetUser: true}); err != nil {
+			t.Fatal(err)
+		}
+		ix := s.indexKey("heidi")
+		if n := c.ZCard(ctx, ix).Val(); n != 4 {
+			t.Fatalf("index holds %d, want 4", n)
+		}
+		time.Sleep(time.Until(exp.Add(250 * time.Millisecond)))
+		if c.Exists(ctx, ix).Val() != 0 {
+			t.Fatalf("index still there after its sessions expired: %v (TTL %v)", c.ZRangeWithScores(ctx, ix, 0, -1).Val(), c.PTTL(ctx, ix).Val())
+		}
+	}
+}
