@@ -225,7 +225,8 @@ func decode(key string, m map[string]string) (*seshat.Record, error) {
 // Save writes rec under key in one atomic script, replacing whatever was
 // there, and registers the key in the owner's index (in the same script on
 // a single node; in a command before it on other clients). A record whose
-// Expires has passed is removed instead.
+// Expires has passed is removed instead. A zero Expires is an error: Redis
+// keeps nothing forever for this store.
 func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error {
 	if rec.Expires.IsZero() {
 		return fmt.Errorf("redisstore: save %s: record has no expiry", short(key))
@@ -265,7 +266,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error 
 // all persist; when two change the same key, the one Redis runs last wins.
 // Without ch.Create, a record that no longer exists (or whose expiry has
 // passed) is not brought back: Merge then writes nothing and returns
-// seshat.ErrSessionGone.
+// seshat.ErrSessionGone. A zero Expires is an error.
 //
 // On a single node the owner's index is updated in the same script. With
 // other clients a new owner is registered in a command before the script,
@@ -326,6 +327,9 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 // record is seshat.ErrNoRecord. For an owned session whose expiry crosses
 // an IndexGranularity boundary, a second command extends the owner's index.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
+	if expires.IsZero() {
+		return fmt.Errorf("redisstore: touch %s: no expiry given", short(key))
+	}
 	now := s.now()
 	exp := expires.UnixMilli()
 	res, err := touchScript.Run(ctx, s.c, []string{s.sessionKey(key)},

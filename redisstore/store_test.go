@@ -116,6 +116,15 @@ func TestLayout(t *testing.T) {
 		if len(keys) != 2 {
 			t.Fatalf("keys under the prefix: %v", keys)
 		}
+		// ST-01: an application key equal to the session key (or to the
+		// prefix plus it) does not reach the session.
+		for _, k := range []string{key, s.prefix + key} {
+			c.Set(ctx, k, "app cache value", time.Minute)
+			t.Cleanup(func() { c.Del(context.Background(), k) })
+		}
+		if got, err := s.Load(ctx, key); err != nil || got.UserID != "alice" || len(got.Values) != 2 {
+			t.Fatalf("Load after app keys collided with the session key: %+v, %v", got, err)
+		}
 	})
 }
 
@@ -540,5 +549,23 @@ func TestIndexExpiresWithSessions(t *testing.T) {
 		if c.Exists(ctx, ix).Val() != 0 {
 			t.Fatalf("index still there after its sessions expired: %v (TTL %v)", c.ZRangeWithScores(ctx, ix, 0, -1).Val(), c.PTTL(ctx, ix).Val())
 		}
+	}
+}
+
+func TestZeroExpiryRefused(t *testing.T) {
+	s, c := newTestStore(t, Options{})
+	ctx := t.Context()
+	key := storetest.Key()
+	if err := s.Save(ctx, key, rec("", time.Time{}, "a", "1")); err == nil {
+		t.Error("Save without an expiry accepted")
+	}
+	if err := s.Merge(ctx, key, &seshat.Change{Create: true}); err == nil {
+		t.Error("Merge without an expiry accepted")
+	}
+	if err := s.Touch(ctx, key, time.Time{}); err == nil {
+		t.Error("Touch without an expiry accepted")
+	}
+	if c.Exists(ctx, s.sessionKey(key)).Val() != 0 {
+		t.Error("something was written")
 	}
 }
