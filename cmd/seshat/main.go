@@ -40,7 +40,7 @@ type command struct {
 
 // commands lists the top-level commands in the order help shows them.
 // "help" is handled by run itself.
-var commands = []*command{signCmd, verifyCmd, decodeCmd}
+var commands = []*command{signCmd, verifyCmd, decodeCmd, sessionsCmd}
 
 // run executes the command line args (without the program name) and returns
 // the exit status.
@@ -95,7 +95,7 @@ func lookup(cmds []*command, name string) *command {
 
 func writeCommandList(w io.Writer, prog string, cmds []*command) {
 	fmt.Fprintf(w, "usage: %s COMMAND [arguments]\n\n", prog)
-	fmt.Fprintf(w, "%s signs, verifies and decodes Flask session cookies.\n\ncommands:\n", prog)
+	fmt.Fprintf(w, "%s signs, verifies and decodes Flask session cookies and manages stored sessions.\n\ncommands:\n", prog)
 	for _, cmd := range cmds {
 		fmt.Fprintf(w, "  %-8s %s\n", cmd.name, cmd.summary)
 	}
