@@ -118,8 +118,9 @@ func startFlask(t *testing.T, env map[string]string) *flaskApp {
 		if p == "" {
 			t.Fatalf("flask app (pid %d) printed no port; stderr:\n%s", pid, stderr.String())
 		}
-		t.Logf("flask app pid %d on 127.0.0.1:%s", pid, p)
-		return &flaskApp{URL: "http://127.0.0.1:" + p, PID: pid}
+		a := &flaskApp{URL: "http://127.0.0.1:" + p, PID: pid}
+		t.Logf("flask app pid %d on 127.0.0.1:%s: %s", pid, p, bytes.TrimSpace(call(t, "GET", a.URL+"/versions", "", "").body))
+		return a
 	case <-time.After(30 * time.Second):
 		t.Fatalf("flask app (pid %d) did not start; stderr:\n%s", pid, stderr.String())
 	}
@@ -442,11 +443,18 @@ func interop(t *testing.T, flask *flaskApp, goURL string, ids *flasksession.IDSc
 	}
 }
 
+// TestLiveRedis runs the scenario with Flask-Session on Redis, signed and
+// unsigned; the Flask app uses redis-py when installed (and a minimal RESP
+// client otherwise; the last subtest always uses that one).
 func TestLiveRedis(t *testing.T) {
 	c := client(t)
-	requirePython(t, "redis")
-	for _, signed := range []bool{false, true} {
-		t.Run(fmt.Sprintf("use_signer=%v", signed), func(t *testing.T) {
+	requirePython(t)
+	for _, tc := range []struct {
+		signed bool
+		mini   string
+	}{{false, "0"}, {true, "0"}, {true, "1"}} {
+		t.Run(fmt.Sprintf("use_signer=%v,mini_client=%s", tc.signed, tc.mini), func(t *testing.T) {
+			signed := tc.signed
 			p := prefix(t, c)
 			use := "0"
 			opts := flasksession.IDOptions{Unsigned: true}
@@ -457,6 +465,7 @@ func TestLiveRedis(t *testing.T) {
 			flask := startFlask(t, map[string]string{
 				"FSAPP_TYPE": "redis", "FSAPP_REDIS": redisAddr(), "FSAPP_PREFIX": p,
 				"FSAPP_USE_SIGNER": use, "FSAPP_SECRET_KEY": liveSecret, "FSAPP_LIFETIME": "3600",
+				"FSAPP_MINI_REDIS": tc.mini,
 			})
 			ids, err := flasksession.NewIDScheme(opts)
 			if err != nil {

@@ -13,12 +13,17 @@ Routes:
   GET  /get     the session dict, marker JSON (key order kept)
   GET  /del?k=  session.pop(k)
   GET  /clear   session.clear()
-  GET  /versions
+  GET  /versions  library versions and the Redis client in use
+  GET  /set_datetime  stores a datetime (which seshat cannot read)
+
+With SESSION_TYPE=redis it talks to Redis with redis-py when installed,
+else (or with FSAPP_MINI_REDIS=1) with MiniRedis below.
 """
 import datetime
 import json
 import math
 import os
+import socket
 import sys
 import threading
 
@@ -59,6 +64,52 @@ def to_markers(v):
     return v
 
 
+class MiniRedis:
+    """The three commands Flask-Session 0.3.2 sends (GET, SETEX, DEL) over
+    RESP, for machines without redis-py (python3-redis)."""
+
+    def __init__(self, host, port):
+        self.addr = (host, port)
+        self.lock = threading.Lock()
+        self.f = None
+
+    def _cmd(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            if isinstance(a, str):
+                a = a.encode()
+            elif isinstance(a, int):
+                a = str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        with self.lock:
+            if self.f is None:
+                sock = socket.create_connection(self.addr, timeout=10)
+                self.f = sock.makefile("rwb")
+            self.f.write(out)
+            self.f.flush()
+            line = self.f.readline()
+            kind, rest = line[:1], line[1:-2]
+            if kind == b"$":
+                n = int(rest)
+                return None if n < 0 else self.f.read(n + 2)[:-2]
+            if kind == b":":
+                return int(rest)
+            if kind == b"+":
+                return rest
+            raise RuntimeError("redis: %r" % line)
+
+    def get(self, name):
+        return self._cmd("GET", name)
+
+    def setex(self, name, time, value):
+        if hasattr(time, "total_seconds"):
+            time = int(time.total_seconds())
+        return self._cmd("SETEX", name, time, value)
+
+    def delete(self, *names):
+        return self._cmd("DEL", *names)
+
+
 env = os.environ.get
 app = Flask("fsapp")
 app.config.update(
@@ -68,10 +119,18 @@ app.config.update(
     SESSION_USE_SIGNER=env("FSAPP_USE_SIGNER") == "1",
     PERMANENT_SESSION_LIFETIME=datetime.timedelta(seconds=int(env("FSAPP_LIFETIME", "3600"))),
 )
+redis_client = "none"
 if env("FSAPP_TYPE") == "redis":
-    import redis
     host, port = env("FSAPP_REDIS").rsplit(":", 1)
-    app.config["SESSION_REDIS"] = redis.Redis(host=host, port=int(port))
+    try:
+        if env("FSAPP_MINI_REDIS") == "1":
+            raise ImportError("FSAPP_MINI_REDIS=1")
+        import redis
+        app.config["SESSION_REDIS"] = redis.Redis(host=host, port=int(port))
+        redis_client = "redis-py " + redis.__version__
+    except ImportError:
+        app.config["SESSION_REDIS"] = MiniRedis(host, int(port))
+        redis_client = "MiniRedis"
 else:
     app.config["SESSION_FILE_DIR"] = env("FSAPP_FILE_DIR")
     app.config["SESSION_FILE_THRESHOLD"] = int(env("FSAPP_THRESHOLD", "500"))
@@ -114,7 +173,9 @@ def clear():
 @app.route("/versions")
 def versions():
     import importlib.metadata as m
-    return as_json({n: m.version(n) for n in ("flask", "flask-session", "cachelib")})
+    v = {n: m.version(n) for n in ("flask", "flask-session", "cachelib")}
+    v["redis_client"] = redis_client
+    return as_json(v)
 
 
 def main():
