@@ -64,9 +64,15 @@
 // matching live row means the session was destroyed meanwhile, and Merge
 // returns [seshat.ErrSessionGone] having written nothing:
 //
-//	UPDATE t SET data = JSON_MERGE_PATCH(data, ?), [user_id = ?,]
-//	  expires_at = ?, rev = rev + 1
+//	UPDATE t FORCE INDEX (PRIMARY)
+//	SET data = JSON_MERGE_PATCH(data, ?), [user_id = ?,]
+//	    expires_at = ?, rev = rev + 1
 //	WHERE id = ? AND expires_at > ?
+//
+// FORCE INDEX keeps the optimizer from reaching the row through the
+// expires_at index (MariaDB does, by range scan or index intersection, on
+// small tables): that takes the row's locks in the other order and
+// deadlocks concurrent merges of one session.
 //
 // The patch parameter is a JSON merge patch (RFC 7396) built from the
 // change: {"deleted":null, "set":[value]} (a key both set and deleted ends
@@ -84,18 +90,26 @@
 // SIMULTANEOUS_ASSIGNMENT mode. Each statement is atomic under InnoDB's row
 // lock, so concurrent requests that change different keys of one session all
 // persist. A statement that InnoDB rolls back as a deadlock victim is run
-// again (up to three times).
+// again, after a short random pause (up to five runs in all).
 //
 // Save is INSERT ... ON DUPLICATE KEY UPDATE of the whole row; Touch is
-// "UPDATE t SET expires_at = ?, rev = rev + 1 WHERE id = ? AND expires_at
-// > ?"; ListByUser and RevokeUser select and delete by user_id through the
-// (user_id, expires_at) index and see only live rows; Iterate reads pages of
-// 500 rows in key order ("WHERE id > ? AND expires_at > ? ORDER BY id LIMIT
-// ?"); DeleteExpired runs "DELETE FROM t WHERE expires_at <= ? LIMIT 1000"
-// until fewer rows go, so it never holds long locks. With several
-// application instances, each one's cleaner runs these deletes; that is
-// safe, or disable the cleaner (negative Options.CleanupInterval) on all but
-// one.
+// "UPDATE t FORCE INDEX (PRIMARY) SET expires_at = ?, rev = rev + 1 WHERE
+// id = ? AND expires_at > ?". ListByUser selects by user_id through the
+// (user_id, expires_at) index and sees only live rows. Iterate reads pages
+// of 500 rows in key order ("WHERE id > ? AND expires_at > ? ORDER BY id
+// LIMIT ?").
+//
+// RevokeUser and DeleteExpired never delete by scanning an index range: such
+// a DELETE locks the row just past the range too, which may be a live
+// session that a merge is changing, and the two deadlock. They first read
+// the keys (a plain, lock-free read: "SELECT id FROM t WHERE expires_at <= ?
+// ORDER BY expires_at LIMIT 1000", or the ListByUser query), then delete
+// those rows by key while they still qualify ("DELETE FROM t WHERE id IN
+// (?, ...) AND expires_at <= ?", or "AND user_id = ? AND expires_at > ?"),
+// at most 1000 per statement, so no statement holds many locks for long.
+// With several application instances, each one's cleaner runs these
+// deletes; that is safe, or disable the cleaner (negative
+// Options.CleanupInterval) on all but one.
 //
 // # Errors
 //
@@ -108,6 +122,6 @@
 // error before any statement runs.
 //
 // The package is tested against MariaDB 10.11. The statements are also
-// valid MySQL 8 (JSON_MERGE_PATCH, ON DUPLICATE KEY UPDATE without VALUES(),
-// DELETE ... LIMIT), but no test has run on MySQL.
+// valid MySQL 8 (JSON_MERGE_PATCH, ON DUPLICATE KEY UPDATE without
+// VALUES(), index hints in UPDATE), but no test has run on MySQL.
 package mysqlstore

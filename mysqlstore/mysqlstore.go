@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -31,8 +32,8 @@ const (
 	MaxValueDepth = 29
 
 	pageSize        = 500  // rows per page of Iterate
-	cleanBatch      = 1000 // rows per DELETE of DeleteExpired
-	deadlockRetries = 3
+	cleanBatch      = 1000 // rows per DELETE of DeleteExpired and RevokeUser
+	deadlockRetries = 5    // runs of a statement InnoDB picked as a deadlock victim
 )
 
 // Options configure a [Store]. The zero value is ready to use.
@@ -75,9 +76,9 @@ type Store struct {
 }
 
 type statements struct {
-	load, save, del, touch                    *sql.Stmt
-	update, updateUser, create, createUser    *sql.Stmt
-	listUser, revokeUser, page, deleteExpired *sql.Stmt
+	load, save, del, touch                 *sql.Stmt
+	update, updateUser, create, createUser *sql.Stmt
+	listUser, page, expiredIDs             *sql.Stmt
 }
 
 // validTable reports whether name is a plain identifier.
@@ -114,15 +115,18 @@ const ddl = "CREATE TABLE IF NOT EXISTS {T} (\n" +
 // The statements, {T} standing for the quoted table. Every caller-derived
 // value is a parameter.
 const (
-	sqlLoad = "SELECT data, user_id, expires_at FROM {T} WHERE id = ? AND expires_at > ?"
+	sqlLoad = "SELECT data, user_id, expires_at FROM {T} FORCE INDEX (PRIMARY) WHERE id = ? AND expires_at > ?"
 	sqlSave = "INSERT INTO {T} (id, data, user_id, expires_at, rev) VALUES (?, ?, ?, ?, 0) " +
 		"ON DUPLICATE KEY UPDATE data = ?, user_id = ?, expires_at = ?, rev = rev + 1"
 	sqlDelete = "DELETE FROM {T} WHERE id = ?"
-	sqlTouch  = "UPDATE {T} SET expires_at = ?, rev = rev + 1 WHERE id = ? AND expires_at > ?"
+	sqlTouch  = "UPDATE {T} FORCE INDEX (PRIMARY) SET expires_at = ?, rev = rev + 1 WHERE id = ? AND expires_at > ?"
 	// A merge of an existing session: one UPDATE that patches the document
-	// in the engine, only while the row is live.
-	sqlUpdate     = "UPDATE {T} SET data = JSON_MERGE_PATCH(data, ?), expires_at = ?, rev = rev + 1 WHERE id = ? AND expires_at > ?"
-	sqlUpdateUser = "UPDATE {T} SET data = JSON_MERGE_PATCH(data, ?), user_id = ?, expires_at = ?, rev = rev + 1 WHERE id = ? AND expires_at > ?"
+	// in the engine, only while the row is live. FORCE INDEX keeps the
+	// optimizer from scanning (or intersecting with) the expires_at index,
+	// whose row locks, taken in the other order than the primary key's,
+	// deadlock concurrent merges of one session.
+	sqlUpdate     = "UPDATE {T} FORCE INDEX (PRIMARY) SET data = JSON_MERGE_PATCH(data, ?), expires_at = ?, rev = rev + 1 WHERE id = ? AND expires_at > ?"
+	sqlUpdateUser = "UPDATE {T} FORCE INDEX (PRIMARY) SET data = JSON_MERGE_PATCH(data, ?), user_id = ?, expires_at = ?, rev = rev + 1 WHERE id = ? AND expires_at > ?"
 	// A merge that may create the session: insert, or patch a live row, or
 	// replace an expired one. expires_at is assigned last, so the
 	// assignments before it test the old expiry whether the server assigns
@@ -134,10 +138,9 @@ const (
 	sqlCreateUser = "INSERT INTO {T} (id, data, user_id, expires_at, rev) VALUES (?, ?, ?, ?, 0) " +
 		"ON DUPLICATE KEY UPDATE data = IF(expires_at > ?, JSON_MERGE_PATCH(data, ?), ?), " +
 		"user_id = ?, expires_at = ?, rev = rev + 1"
-	sqlListUser      = "SELECT id, expires_at FROM {T} WHERE user_id = ? AND expires_at > ?"
-	sqlRevokeUser    = "DELETE FROM {T} WHERE user_id = ? AND expires_at > ?"
-	sqlPage          = "SELECT id, user_id, expires_at FROM {T} WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?"
-	sqlDeleteExpired = "DELETE FROM {T} WHERE expires_at <= ? LIMIT ?"
+	sqlListUser   = "SELECT id, expires_at FROM {T} WHERE user_id = ? AND expires_at > ?"
+	sqlPage       = "SELECT id, user_id, expires_at FROM {T} WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?"
+	sqlExpiredIDs = "SELECT id FROM {T} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?"
 )
 
 // New returns a store over table opts.Table of db. Unless
@@ -194,8 +197,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.st.load, sqlLoad}, {&s.st.save, sqlSave}, {&s.st.del, sqlDelete}, {&s.st.touch, sqlTouch},
 		{&s.st.update, sqlUpdate}, {&s.st.updateUser, sqlUpdateUser},
 		{&s.st.create, sqlCreate}, {&s.st.createUser, sqlCreateUser},
-		{&s.st.listUser, sqlListUser}, {&s.st.revokeUser, sqlRevokeUser},
-		{&s.st.page, sqlPage}, {&s.st.deleteExpired, sqlDeleteExpired},
+		{&s.st.listUser, sqlListUser}, {&s.st.page, sqlPage}, {&s.st.expiredIDs, sqlExpiredIDs},
 	} {
 		st, err := s.db.PrepareContext(ctx, strings.ReplaceAll(p.query, "{T}", s.table))
 		if err != nil {
@@ -209,7 +211,7 @@ func (s *Store) prepare(ctx context.Context) error {
 func (s *Store) closeStatements() {
 	for _, st := range []*sql.Stmt{
 		s.st.load, s.st.save, s.st.del, s.st.touch, s.st.update, s.st.updateUser,
-		s.st.create, s.st.createUser, s.st.listUser, s.st.revokeUser, s.st.page, s.st.deleteExpired,
+		s.st.create, s.st.createUser, s.st.listUser, s.st.page, s.st.expiredIDs,
 	} {
 		if st != nil {
 			st.Close()
@@ -255,13 +257,32 @@ func unavailable(op string, err error) error {
 
 // isDeadlock reports an InnoDB deadlock (1213): the statement was rolled
 // back as a whole and may simply run again.
-func isDeadlock(err error) bool {
+func isDeadlock(err error) bool { return errNumber(err) == 1213 }
+
+func errNumber(err error) uint16 {
 	var me *mysql.MySQLError
-	return errors.As(err, &me) && me.Number == 1213
+	if errors.As(err, &me) {
+		return me.Number
+	}
+	return 0
 }
 
-// exec runs a write, retrying it after a deadlock, and returns the rows it
-// affected.
+// backoff waits a little before the next run of a deadlocked statement,
+// longer after each try; it reports false when ctx is done first.
+func backoff(ctx context.Context, try int) bool {
+	d := time.Duration(1+rand.IntN(2<<try)) * time.Millisecond
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// exec runs a write, running it again after a deadlock, and returns the
+// rows it affected.
 func exec(ctx context.Context, st *sql.Stmt, op string, args ...any) (int64, error) {
 	var err error
 	for try := 0; try < deadlockRetries; try++ {
@@ -271,11 +292,54 @@ func exec(ctx context.Context, st *sql.Stmt, op string, args ...any) (int64, err
 			n, _ := res.RowsAffected()
 			return n, nil
 		}
-		if !isDeadlock(err) {
+		if !isDeadlock(err) || !backoff(ctx, try) {
 			break
 		}
 	}
 	return 0, unavailable(op, err)
+}
+
+// deleteIDs deletes the rows among ids that still meet cond (a condition
+// with placeholders, whose arguments are args), by primary key, batch rows
+// per statement, and returns how many went. Deleting by key locks only those
+// rows: a DELETE that scanned a secondary index range instead would also
+// lock the row just past the range, possibly a live session that a merge
+// is changing, and the two would deadlock. The statement text has one
+// placeholder per id; every value is a parameter.
+func (s *Store) deleteIDs(ctx context.Context, op string, ids []string, cond string, args ...any) (int, error) {
+	total := 0
+	for len(ids) > 0 {
+		n := min(len(ids), cleanBatch)
+		var q strings.Builder
+		q.WriteString("DELETE FROM ")
+		q.WriteString(s.table)
+		q.WriteString(" WHERE id IN (?")
+		q.WriteString(strings.Repeat(", ?", n-1))
+		q.WriteString(") AND ")
+		q.WriteString(cond)
+		params := make([]any, 0, n+len(args))
+		for _, id := range ids[:n] {
+			params = append(params, id)
+		}
+		params = append(params, args...)
+		var err error
+		for try := 0; try < deadlockRetries; try++ {
+			var res sql.Result
+			if res, err = s.db.ExecContext(ctx, q.String(), params...); err == nil {
+				m, _ := res.RowsAffected()
+				total += int(m)
+				break
+			}
+			if !isDeadlock(err) || !backoff(ctx, try) {
+				break
+			}
+		}
+		if err != nil {
+			return total, unavailable(op, err)
+		}
+		ids = ids[n:]
+	}
+	return total, nil
 }
 
 func checkKey(key string) error {
@@ -443,8 +507,10 @@ func (s *Store) ListByUser(ctx context.Context, userID string) ([]seshat.Session
 	return out, nil
 }
 
-// RevokeUser deletes the live sessions of userID in one statement and
-// returns how many. Its expired rows are left to DeleteExpired.
+// RevokeUser deletes the live sessions of userID and returns how many: it
+// reads their keys through the (user_id, expires_at) index, then deletes
+// those rows by key, 1000 per statement. Its expired rows are left to
+// DeleteExpired.
 // RevokeUser("") deletes nothing.
 func (s *Store) RevokeUser(ctx context.Context, userID string) (int, error) {
 	if userID == "" {
@@ -453,8 +519,39 @@ func (s *Store) RevokeUser(ctx context.Context, userID string) (int, error) {
 	if err := checkUser(userID); err != nil {
 		return 0, err
 	}
-	n, err := exec(ctx, s.st.revokeUser, "revoke user", userID, micros(s.now()))
-	return int(n), err
+	now := micros(s.now())
+	ids, err := s.queryIDs(ctx, s.st.listUser, "revoke user", userID, now)
+	if err != nil {
+		return 0, err
+	}
+	return s.deleteIDs(ctx, "revoke user", ids, "user_id = ? AND expires_at > ?", userID, now)
+}
+
+// queryIDs returns the ids (the first column) that st selects.
+func (s *Store) queryIDs(ctx context.Context, st *sql.Stmt, op string, args ...any) ([]string, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	defer rows.Close()
+	var ids []string
+	cols, _ := rows.Columns()
+	dest := make([]any, len(cols))
+	var id []byte
+	dest[0] = &id
+	for i := 1; i < len(dest); i++ {
+		dest[i] = new(sql.RawBytes)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, unavailable(op, err)
+		}
+		ids = append(ids, string(id))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(op, err)
+	}
+	return ids, nil
 }
 
 // Iterate calls fn for every live session in key order, stopping at fn's
@@ -503,15 +600,21 @@ func (s *Store) Iterate(ctx context.Context, fn func(seshat.SessionInfo) error) 
 	}
 }
 
-// DeleteExpired deletes expired rows, 1000 per statement through the
-// expires_at index, and returns how many it deleted.
+// DeleteExpired deletes expired rows and returns how many it deleted. It
+// reads the keys of up to 1000 expired rows through the expires_at index (a
+// plain read, no locks), deletes those rows by key if they are still
+// expired, and repeats until a read finds fewer than 1000.
 func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 	now := micros(s.now())
 	total := 0
 	for {
-		n, err := exec(ctx, s.st.deleteExpired, "delete expired", now, cleanBatch)
-		total += int(n)
-		if err != nil || n < cleanBatch {
+		ids, err := s.queryIDs(ctx, s.st.expiredIDs, "delete expired", now, cleanBatch)
+		if err != nil {
+			return total, err
+		}
+		n, err := s.deleteIDs(ctx, "delete expired", ids, "expires_at <= ?", now)
+		total += n
+		if err != nil || len(ids) < cleanBatch || n == 0 {
 			return total, err
 		}
 		if err := ctx.Err(); err != nil {

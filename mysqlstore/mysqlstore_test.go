@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -602,4 +603,72 @@ func TestUnavailable(t *testing.T) {
 	if string(rec.Values["a"]) != "1" || rec.UserID != "u" {
 		t.Fatalf("session changed by the outage: %q %q", rec.Values, rec.UserID)
 	}
+}
+
+// TestOneSessionUnderLoad: 50 goroutines each read and merge one session 8
+// times while the cleaner runs every few milliseconds. Every merge must
+// succeed (no deadlock between merges of one row, or with the cleaner's
+// range delete) and every key must persist.
+func TestOneSessionUnderLoad(t *testing.T) {
+	db := testDB(t)
+	logs := &lockedBuffer{}
+	s := openStore(t, db, mysqlstore.Options{CleanupInterval: 5 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	ctx := context.Background()
+	k := newKey()
+	if err := s.Merge(ctx, k, &seshat.Change{Set: vals("base", "0"), Expires: time.Now().Add(time.Hour), Create: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Expired rows for the cleaner to find.
+	for range 20 {
+		s.Save(ctx, newKey(), &seshat.Record{Expires: time.Now().Add(-time.Second)})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 1000)
+	for g := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 8 {
+				if _, err := s.Load(ctx, k); err != nil {
+					errs <- err
+				}
+				ch := &seshat.Change{Set: vals(fmt.Sprintf("g%02d-%02d", g, i), "1"), Expires: time.Now().Add(time.Hour)}
+				if err := s.Merge(ctx, k, ch); err != nil {
+					errs <- err
+				}
+				if g%10 == 0 {
+					s.Save(ctx, newKey(), &seshat.Record{Expires: time.Now().Add(-time.Second)})
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := len(mustLoad(t, s, k).Values); n != 401 {
+		t.Fatalf("%d values, want 401", n)
+	}
+	s.Close()
+	if l := logs.String(); l != "" {
+		t.Fatalf("the cleaner failed under load:\n%s", l)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
