@@ -148,8 +148,9 @@ func TestOutage(t *testing.T) {
 
 	deadline := time.Now().Add(30 * time.Second)
 	time.Sleep(1500 * time.Millisecond)
+	killing := time.Now()
 	srv.kill()
-	killed := time.Now()
+	killed := time.Now() // the process has exited
 	time.Sleep(2 * time.Second)
 	restarting := time.Now()
 	srv.start() // same port, same directory: replays the AOF
@@ -207,7 +208,7 @@ func TestOutage(t *testing.T) {
 			t.Errorf("%s %s: status %d %q, want 200 or 503", o.user, o.path, o.status, o.body)
 		}
 		switch {
-		case o.end.Before(killed):
+		case o.end.Before(killing):
 			before++
 			if o.status != 200 {
 				t.Errorf("%s %s before the outage: status %d", o.user, o.path, o.status)
@@ -227,7 +228,7 @@ func TestOutage(t *testing.T) {
 	if len(outageLatency) > 0 {
 		p99 = outageLatency[len(outageLatency)*99/100]
 	}
-	t.Logf("requests: %d total, %d served (200), %d refused (503); %d before the kill, %d during the outage (all must be 503; p99 latency %v), %d after the restart",
+	t.Logf("requests: %d total, %d served (200), %d refused (503); %d before the kill, %d during the outage (all must be 503; p99 latency %v), %d after the restart, the rest in flight at the kill",
 		len(outcomes), served, unavailable, before, during, p99, after)
 	t.Logf("outage %v; restart took %v; first 200 %v after the restart began; every active user served again %v after the server answered PING",
 		restarting.Sub(killed).Round(time.Millisecond), restarted.Sub(restarting).Round(time.Millisecond),
