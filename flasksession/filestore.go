@@ -57,6 +57,11 @@ type FileStoreOptions struct {
 // SESSION_TYPE="filesystem" (a cachelib FileSystemCache), shared with a
 // Flask app. See the package documentation for the layout.
 //
+// Every write goes to a temporary file ("tmp*.__wz_cache", which cachelib
+// ignores) that is synced, given the configured mode and renamed over the
+// session file, so readers on either side see the old or the new session,
+// never a torn one.
+//
 // It implements seshat.Merger, seshat.Toucher and seshat.Cleaner. Merges,
 // touches and writes to one session are serialized within the process;
 // across processes (other seshat processes, and the Flask app, which always

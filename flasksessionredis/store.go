@@ -28,8 +28,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -66,6 +68,11 @@ type Store struct {
 	// beforeExec, when set (tests), runs between a merge's read and its
 	// MULTI/EXEC.
 	beforeExec func()
+	// Merges of one key within this process queue on a stripe lock, so
+	// that they do not abort each other's transactions; WATCH still
+	// guards against every other writer.
+	seed    maphash.Seed
+	stripes [64]sync.Mutex
 }
 
 var (
@@ -84,6 +91,7 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 		codec:    flasksession.Codec{Protocol: flasksession.ProtocolRedis, OwnerKey: opts.OwnerKey, Limits: opts.Limits},
 		attempts: opts.MaxMergeAttempts,
 		now:      opts.Now,
+		seed:     maphash.MakeSeed(),
 	}
 	if s.prefix == "" {
 		s.prefix = flasksession.DefaultKeyPrefix
@@ -197,12 +205,16 @@ var ErrContention = errors.New("flasksessionredis: merge abandoned after too man
 // decode it, apply the change, and SETEX (or DEL, for an expiry in the
 // past) inside MULTI/EXEC. When another client wrote the key in between,
 // EXEC fails and Merge starts over after a short random backoff, up to
-// Options.MaxMergeAttempts times.
+// Options.MaxMergeAttempts times. Merges of one session from this Store
+// wait for each other instead of conflicting.
 func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error {
 	k, err := s.redisKey(key)
 	if err != nil {
 		return err
 	}
+	mu := &s.stripes[maphash.String(s.seed, key)%uint64(len(s.stripes))]
+	mu.Lock()
+	defer mu.Unlock()
 	backoff := time.Millisecond
 	for range s.attempts {
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -189,5 +191,39 @@ func TestKeysAndIterate(t *testing.T) {
 	}
 	if _, ok := seen["bad"]; !ok {
 		t.Fatal("an undecodable record is still a session")
+	}
+}
+
+// TestMergeAcrossStores: several Stores (as several processes would) merge
+// into one session at once; WATCH/MULTI keeps every update.
+func TestMergeAcrossStores(t *testing.T) {
+	c := client(t)
+	p := prefix(t, c)
+	exp := time.Now().Add(time.Minute)
+	stores := make([]*Store, 4)
+	for i := range stores {
+		stores[i] = New(c, Options{Prefix: p})
+	}
+	if err := stores[0].Save(t.Context(), "k", &seshat.Record{Values: map[string][]byte{"base": []byte("0")}, Expires: exp}); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for si, s := range stores {
+		for g := range 10 {
+			wg.Go(func() {
+				for i := range 10 {
+					k := fmt.Sprintf("s%d-g%d-%d", si, g, i)
+					if err := s.Merge(t.Context(), "k", &seshat.Change{Set: map[string][]byte{k: []byte("1")}, Expires: exp}); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	rec, err := stores[1].Load(t.Context(), "k")
+	if err != nil || len(rec.Values) != 401 {
+		t.Fatalf("%d values after 400 merges from 4 stores, want 401 (%v)", len(rec.Values), err)
 	}
 }
