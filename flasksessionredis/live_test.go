@@ -560,3 +560,42 @@ func checkCount(t *testing.T, dir string) {
 		t.Fatalf("count file says %v, directory has %d sessions", v, n)
 	}
 }
+
+// TestLiveFilesystemThreshold: with SESSION_FILE_THRESHOLD=3 on both
+// sides, Flask and seshat take turns creating sessions; each prunes by the
+// count the other maintains, and the count always matches the directory.
+func TestLiveFilesystemThreshold(t *testing.T) {
+	requirePython(t)
+	dir := t.TempDir()
+	flask := startFlask(t, map[string]string{
+		"FSAPP_TYPE": "filesystem", "FSAPP_FILE_DIR": dir, "FSAPP_THRESHOLD": "3",
+		"FSAPP_USE_SIGNER": "1", "FSAPP_SECRET_KEY": liveSecret, "FSAPP_LIFETIME": "3600",
+	})
+	ids, _ := flasksession.NewIDScheme(flasksession.IDOptions{Keys: [][]byte{[]byte(liveSecret)}})
+	store, err := flasksession.NewFileStore(dir, flasksession.FileStoreOptions{Threshold: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	goURL := goApp(t, store, ids)
+	sessions := func() int {
+		files, _ := os.ReadDir(dir)
+		return len(files) - 1 // the count file
+	}
+	for i := range 8 {
+		url := goURL
+		if i%2 == 1 {
+			url = flask.URL
+		}
+		r := call(t, "POST", url+"/set", "", fmt.Sprintf(`{"i": %d}`, i))
+		if r.status != 200 || r.cookie == "" {
+			t.Fatalf("create %d: %d", i, r.status)
+		}
+		checkCount(t, dir)
+		if n := sessions(); n > 4 {
+			t.Fatalf("%d sessions with threshold 3 (cachelib keeps at most threshold+1)", n)
+		}
+	}
+	if n := sessions(); n != 4 {
+		t.Fatalf("%d sessions at the end, want 4", n)
+	}
+}
