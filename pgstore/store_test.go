@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -485,3 +486,20 @@ type pgconnErr struct{ code string }
 
 func (e *pgconnErr) Error() string { return "server error " + e.code }
 func (e *pgconnErr) Unwrap() error { return &pgconn.PgError{Code: e.code} }
+
+// TestDocDDL keeps the DDL in the package documentation equal to what New
+// runs.
+func TestDocDDL(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	squash := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	text := squash(strings.ReplaceAll(string(doc), "//", ""))
+	ddl, _ := DDL("")
+	for _, stmt := range ddl {
+		if !strings.Contains(text, squash(stmt)+";") {
+			t.Errorf("doc.go does not show the statement New runs:\n%s", stmt)
+		}
+	}
+}
