@@ -130,6 +130,11 @@ var (
 	// a record that no longer exists: another request destroyed the session,
 	// and this one must not resurrect it.
 	ErrSessionGone = errors.New("seshat: session record was deleted by another request")
+	// ErrCorruptRecord is what a Store wraps when a record exists but cannot
+	// be read (missing metadata, undecodable data). The middleware then
+	// serves the request with a fresh session and logs a warning, instead of
+	// answering 503 until the record expires.
+	ErrCorruptRecord = errors.New("seshat: corrupt session record")
 	// ErrStoreUnavailable marks a failure of the engine behind a store
 	// (connection refused, timeout). The middleware answers it with 503 and
 	// never falls back to a fresh session that would log the user out.

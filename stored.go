@@ -50,6 +50,11 @@ func (m *Manager) loadStored(s *Session) {
 			s.loadErr = firstErr(s.loadErr, fmt.Errorf("%w: unknown, expired or revoked session", ErrInvalidCookie))
 			continue
 		}
+		if errors.Is(err, ErrCorruptRecord) {
+			s.loadErr = firstErr(s.loadErr, fmt.Errorf("%w: %w", ErrInvalidCookie, err))
+			m.settings.Logger.Warn("seshat: corrupt session record, starting a new session", "reason", err.Error())
+			continue
+		}
 		if err != nil {
 			s.storeErr = storeFailure("load", err)
 			m.settings.Logger.Error("seshat: session store failed", "err", s.storeErr.Error())
@@ -81,7 +86,7 @@ func decodeRecord(rec *Record) (map[string]any, error) {
 	for k, raw := range rec.Values {
 		v, err := taggedjson.Unmarshal(raw)
 		if err != nil {
-			return nil, fmt.Errorf("%w: stored value %s: %w", ErrInvalidCookie, quoteKey(k), err)
+			return nil, fmt.Errorf("%w: %w: stored value %s: %w", ErrInvalidCookie, ErrCorruptRecord, quoteKey(k), err)
 		}
 		values[k] = v
 	}

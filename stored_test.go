@@ -297,3 +297,30 @@ func TestStoreCookieCarriesOnlyID(t *testing.T) {
 		}
 	}
 }
+
+// corruptStore reports every record as corrupt, the way a store wraps
+// seshat.ErrCorruptRecord.
+type corruptStore struct{ *countingStore }
+
+func (c corruptStore) Load(ctx context.Context, key string) (*seshat.Record, error) {
+	if _, err := c.countingStore.Load(ctx, key); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("teststore: %w: missing metadata", seshat.ErrCorruptRecord)
+}
+
+func TestStoreCorruptRecordFromStore(t *testing.T) {
+	inner := newCountingStore()
+	m := storeManager(t, corruptStore{inner}, nil)
+	c := newClient(t, m, routes())
+	c.get("/set")
+	old := c.cookie
+	resp, body := c.get("/user")
+	if resp.StatusCode != 200 || body != "anonymous" {
+		t.Fatalf("corrupt record: %d %q; want the request served with a fresh session, not 503", resp.StatusCode, body)
+	}
+	c.get("/set")
+	if c.cookie == old {
+		t.Fatal("a write after a corrupt record kept the old id")
+	}
+}

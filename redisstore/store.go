@@ -31,9 +31,11 @@ const (
 
 // ErrCorrupt is returned (wrapped) by Load for a hash under the store's
 // prefix that is not a well-formed session record: its expiry is missing or
-// unreadable, or it holds fields the store never writes. It wraps neither
-// [seshat.ErrNoRecord] nor [seshat.ErrStoreUnavailable].
-var ErrCorrupt = errors.New("redisstore: corrupt session record")
+// unreadable, or it holds fields the store never writes. It wraps
+// [seshat.ErrCorruptRecord] (so the middleware starts a fresh session rather
+// than answering 503), and neither [seshat.ErrNoRecord] nor
+// [seshat.ErrStoreUnavailable].
+var ErrCorrupt = fmt.Errorf("redisstore: %w", seshat.ErrCorruptRecord)
 
 // Options configure a [Store]. The zero value is ready to use.
 type Options struct {
