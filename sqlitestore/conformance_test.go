@@ -14,6 +14,9 @@ func TestConformance(t *testing.T) {
 }
 
 func TestConformanceMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the file-backed run covers the same code; too slow under the race detector")
+	}
 	storetest.Run(t, func(t *testing.T) seshat.Store {
 		s, err := Open(t.Context(), ":memory:", Options{})
 		if err != nil {
