@@ -58,6 +58,12 @@ func (c *CookieCodec) Encode(values map[string]any, at time.Time) (string, error
 
 // AppendEncode appends the cookie value for values signed at time at to dst.
 func (c *CookieCodec) AppendEncode(dst []byte, values map[string]any, at time.Time) ([]byte, error) {
+	return c.appendEncode(dst, values, at, signing.CompressAuto)
+}
+
+// appendEncode is AppendEncode with a choice of compression: the manager
+// retries a cookie that came out too large with signing.CompressBest.
+func (c *CookieCodec) appendEncode(dst []byte, values map[string]any, at time.Time, comp signing.Compression) ([]byte, error) {
 	jp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(jp)
 	payload, err := taggedjson.AppendMarshal((*jp)[:0], values)
@@ -66,7 +72,7 @@ func (c *CookieCodec) AppendEncode(dst []byte, values map[string]any, at time.Ti
 		return dst, fmt.Errorf("seshat: encode session: %w", err)
 	}
 	start := len(dst)
-	dst = signing.AppendURLSafeBody(dst, payload, signing.CompressAuto)
+	dst = signing.AppendURLSafeBody(dst, payload, comp)
 	// The body is signed in place: AppendSignAt appends the timestamp and
 	// signature after the value it is given, so hand it the body we just wrote.
 	body := dst[start:]

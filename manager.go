@@ -205,6 +205,18 @@ func (m *Manager) save(h http.Header, s *Session) error {
 	}
 	hdr := st.cookieHeader(string(val), expires, false, secure)
 	if len(hdr) > MaxCookieSize {
+		// The fast encoder compresses a little worse than Python's zlib;
+		// before refusing, try the best compression Go has, so that what
+		// fits in a Flask cookie fits in ours.
+		best, err := m.codec.appendEncode(nil, values, now, signing.CompressBest)
+		if err != nil {
+			return err
+		}
+		if h2 := st.cookieHeader(string(best), expires, false, secure); len(h2) < len(hdr) {
+			hdr = h2
+		}
+	}
+	if len(hdr) > MaxCookieSize {
 		return &CookieTooLargeError{Size: len(hdr), Limit: MaxCookieSize}
 	}
 	h.Add("Set-Cookie", hdr)

@@ -16,9 +16,17 @@ const (
 	// CompressNever always writes base64url(payload). Readers handle both
 	// forms regardless.
 	CompressNever
+	// CompressBest applies CompressAuto's rule to the smallest stream
+	// compress/zlib makes (BestCompression). It is several times slower:
+	// it is for the rare body that came out too large with CompressAuto,
+	// such as a session cookie near the browsers' 4 KB limit, which
+	// Python's level-6 zlib might still have fitted.
+	CompressBest
 )
 
-func (c Compression) valid() bool { return c == CompressAuto || c == CompressNever }
+func (c Compression) valid() bool {
+	return c == CompressAuto || c == CompressNever || c == CompressBest
+}
 
 // AppendURLSafeBody appends the URL-safe serializer body for payload (the
 // serialized bytes, e.g. JSON) to dst: base64url without padding, or, under
@@ -27,9 +35,14 @@ func (c Compression) valid() bool { return c == CompressAuto || c == CompressNev
 // compresses. It does not allocate when dst has room for the result
 // (len(payload)*4/3+2 bytes always suffices).
 func AppendURLSafeBody(dst, payload []byte, c Compression) []byte {
-	if c == CompressAuto {
+	switch c {
+	case CompressAuto:
 		if out, ok := appendCompressedIfShorter(dst, payload); ok {
 			return out
+		}
+	case CompressBest:
+		if z := appendBestZlib(nil, payload); len(z) < len(payload)-1 {
+			return appendBase64(append(dst, '.'), z)
 		}
 	}
 	return appendBase64(dst, payload)

@@ -277,3 +277,32 @@ func TestURLSafeBodyAllocations(t *testing.T) {
 // compressForTest returns the zlib bytes of the compressor
 // AppendURLSafeBody uses.
 func compressForTest(b []byte) []byte { return appendZlib(nil, b) }
+
+// TestCompressBest: the retry mode reads back, follows itsdangerous's rule,
+// and beats the fast encoder on ordinary text (on trivially repetitive input
+// the fast encoder can win, so callers keep the shorter of the two).
+func TestCompressBest(t *testing.T) {
+	words := strings.Fields("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima")
+	var b strings.Builder
+	for i := 0; b.Len() < 14000; i++ {
+		b.WriteString(words[(i*7+i/3)%len(words)])
+		b.WriteByte(' ')
+	}
+	text := []byte(`{"notes":"` + b.String() + `"}`)
+	if best, auto := AppendURLSafeBody(nil, text, CompressBest), AppendURLSafeBody(nil, text, CompressAuto); len(best) >= len(auto) {
+		t.Errorf("on text, best %d bytes is not shorter than auto %d", len(best), len(auto))
+	}
+	for _, tc := range []struct {
+		payload    []byte
+		compressed bool
+	}{{text, true}, {[]byte(`{"a":1}`), false}, {bytes.Repeat([]byte("x"), 300), true}} {
+		best := AppendURLSafeBody(nil, tc.payload, CompressBest)
+		got, err := DecodeURLSafeBody(best, 0)
+		if err != nil || !bytes.Equal(got, tc.payload) {
+			t.Fatalf("%d-byte payload does not round-trip: %v", len(tc.payload), err)
+		}
+		if c := best[0] == '.'; c != tc.compressed {
+			t.Errorf("%d-byte payload: compressed=%v, want %v", len(tc.payload), c, tc.compressed)
+		}
+	}
+}

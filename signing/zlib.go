@@ -87,6 +87,16 @@ func appendStdZlib(dst, payload []byte) []byte {
 	return append(dst, d.buf.Bytes()...)
 }
 
+// appendBestZlib appends compress/zlib's BestCompression stream of payload.
+// It is not pooled: it serves only CompressBest's rare retries.
+func appendBestZlib(dst, payload []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestCompression)
+	zw.Write(payload)
+	zw.Close()
+	return append(dst, buf.Bytes()...)
+}
+
 // appendCompressedIfShorter applies itsdangerous's rule: if the zlib form of
 // payload is shorter than len(payload)-1, it appends "." ‖ base64url(zlib) to
 // dst and reports true; otherwise it leaves dst alone and reports false.
