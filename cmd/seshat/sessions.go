@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -194,7 +195,7 @@ func openStore(ctx context.Context, c *cli, raw string) (seshat.Store, func(), e
 		if err != nil {
 			return nil, nil, fmt.Errorf("store URL: %w", redactErr(err, raw))
 		}
-		s, err := pgstore.New(ctx, pool, pgstore.Options{})
+		s, err := pgstore.New(ctx, pool, pgstore.Options{NoCreateTable: true})
 		if err != nil {
 			pool.Close()
 			return nil, nil, err
@@ -209,20 +210,28 @@ func openStore(ctx context.Context, c *cli, raw string) (seshat.Store, func(), e
 		if err != nil {
 			return nil, nil, err
 		}
-		s, err := mysqlstore.New(ctx, db, mysqlstore.Options{})
+		s, err := mysqlstore.New(ctx, db, mysqlstore.Options{NoCreateTable: true, CleanupInterval: -1})
 		if err != nil {
 			db.Close()
 			return nil, nil, err
 		}
 		return s, func() { s.Close(); db.Close() }, nil
 	case "sqlite":
-		s, err := sqlitestore.Open(ctx, strings.TrimPrefix(rest, "//"), sqlitestore.Options{})
+		path := strings.TrimPrefix(rest, "//")
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, fmt.Errorf("sqlite store: %w", err)
+		}
+		s, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
 		if err != nil {
 			return nil, nil, err
 		}
 		return s, func() { s.Close() }, nil
 	case "file":
-		s, err := filestore.New(strings.TrimPrefix(rest, "//"), filestore.Options{})
+		dir := strings.TrimPrefix(rest, "//")
+		if _, err := os.Stat(dir); err != nil {
+			return nil, nil, fmt.Errorf("file store: %w", err)
+		}
+		s, err := filestore.New(dir, filestore.Options{CleanupInterval: -1})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,10 +1,18 @@
 package main
 
 import (
+	"database/sql"
+	"os"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/seshat-go/seshat/filestore"
+	"github.com/seshat-go/seshat/mysqlstore"
+	"github.com/seshat-go/seshat/pgstore"
+	"github.com/seshat-go/seshat/sqlitestore"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,6 +58,9 @@ func TestSessionsListRevoke(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			c := &cli{env: func(string) string { return "" }}
+			if err := prepareStore(ctx, name, url); err != nil {
+				t.Fatal(err)
+			}
 			store, closeStore, err := openStore(ctx, c, url)
 			if err != nil {
 				t.Fatal(err)
@@ -130,5 +141,64 @@ func TestStoreURLPasswordRedacted(t *testing.T) {
 	_, _, errOut := sessionsCLI(t, nil, "sessions", "list", "--store", "redis://u:hunter2@[::1:bad/0")
 	if strings.Contains(errOut, "hunter2") {
 		t.Fatalf("password in error: %q", errOut)
+	}
+}
+
+// prepareStore creates what the CLI refuses to create itself (it never makes
+// tables, files or directories on a mistyped URL): the store an app would
+// have made.
+func prepareStore(ctx context.Context, kind, url string) error {
+	switch kind {
+	case "sqlite":
+		s, err := sqlitestore.Open(ctx, strings.TrimPrefix(url, "sqlite:"), sqlitestore.Options{})
+		if err != nil {
+			return err
+		}
+		return s.Close()
+	case "file":
+		s, err := filestore.New(strings.TrimPrefix(url, "file:"), filestore.Options{CleanupInterval: -1})
+		if err != nil {
+			return err
+		}
+		return s.Close()
+	case "postgres":
+		pool, err := pgxpool.New(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		s, err := pgstore.New(ctx, pool, pgstore.Options{})
+		if err != nil {
+			return err
+		}
+		return s.Close()
+	case "mysql":
+		dsn, err := mysqlDSN(url)
+		if err != nil {
+			return err
+		}
+		db, err := sql.Open("mysql", dsn)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		s, err := mysqlstore.New(ctx, db, mysqlstore.Options{CleanupInterval: -1})
+		if err != nil {
+			return err
+		}
+		return s.Close()
+	}
+	return nil
+}
+
+func TestSessionsRefusesMissingPaths(t *testing.T) {
+	dir := t.TempDir()
+	for _, url := range []string{"sqlite:" + dir + "/nope.db", "file:" + dir + "/nope"} {
+		if code, _, errOut := sessionsCLI(t, nil, "sessions", "list", "--store", url); code != exitUsage || !strings.Contains(errOut, "no such file") {
+			t.Errorf("%s: %d %q", url, code, errOut)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the CLI created %v", entries)
 	}
 }
