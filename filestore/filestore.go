@@ -44,7 +44,9 @@ var (
 	// ErrCorrupt is returned by Load, Merge and Touch for a session file that
 	// is not in this package's format (edited by hand, written by something
 	// else). Iterate, ListByUser and DeleteExpired skip such files.
-	ErrCorrupt = errors.New("filestore: corrupt session file")
+	// It wraps [seshat.ErrCorruptRecord], so the middleware starts a fresh
+	// session rather than answering 503.
+	ErrCorrupt = fmt.Errorf("filestore: %w", seshat.ErrCorruptRecord)
 )
 
 // Options configure a [Store]. The zero value is ready to use.

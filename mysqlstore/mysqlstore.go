@@ -724,7 +724,7 @@ func encodePatch(set map[string][]byte, del []string) (string, error) {
 }
 
 // errCorrupt marks a stored document this package did not write.
-var errCorrupt = errors.New("mysqlstore: corrupt session data")
+var errCorrupt = fmt.Errorf("mysqlstore: %w", seshat.ErrCorruptRecord)
 
 // decodeDoc unwraps a stored document into the values.
 func decodeDoc(data []byte) (map[string][]byte, error) {
