@@ -333,6 +333,11 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 	if del == nil {
 		del = []string{}
 	}
+	for _, k := range del {
+		if err := checkText("key", k, k); err != nil {
+			return fmt.Errorf("pgstore: merge: %w", err)
+		}
+	}
 	q := s.q.merge
 	if ch.Create {
 		q = s.q.create

@@ -1,9 +1,9 @@
 package sqlitestore
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -83,21 +83,195 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// decodeValues reads the data column back.
+// decodeValues reads the data column back: a JSON object whose values are
+// all strings. Anything else is an error. The returned values share one
+// buffer (each capped at its own length, so appending to one cannot touch
+// another); data must not be used by the caller afterwards.
 func decodeValues(data []byte) (map[string][]byte, error) {
-	var m map[string]*string
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("data is not a JSON object of strings: %w", err)
+	d := decoder{b: data}
+	d.space()
+	if !d.eat('{') {
+		return nil, errors.New("data is not a JSON object")
 	}
-	if m == nil {
-		return nil, errors.New("data is null")
-	}
-	out := make(map[string][]byte, len(m))
-	for k, v := range m {
-		if v == nil {
-			return nil, fmt.Errorf("value of key %q is null, not a string", k)
+	out := make(map[string][]byte, 8)
+	d.space()
+	if !d.eat('}') {
+		for {
+			d.space()
+			k, err := d.str()
+			if err != nil {
+				return nil, fmt.Errorf("key: %w", err)
+			}
+			d.space()
+			if !d.eat(':') {
+				return nil, fmt.Errorf("no ':' after key %q", k)
+			}
+			d.space()
+			if d.i < len(d.b) && d.b[d.i] != '"' {
+				return nil, fmt.Errorf("value of key %q is not a string", k)
+			}
+			v, err := d.str()
+			if err != nil {
+				return nil, fmt.Errorf("value of key %q: %w", k, err)
+			}
+			out[string(k)] = v
+			d.space()
+			if d.eat(',') {
+				continue
+			}
+			if d.eat('}') {
+				break
+			}
+			return nil, fmt.Errorf("bad JSON after key %q at offset %d", k, d.i)
 		}
-		out[k] = []byte(*v)
+	}
+	d.space()
+	if d.i != len(d.b) {
+		return nil, fmt.Errorf("trailing data at offset %d", d.i)
 	}
 	return out, nil
+}
+
+type decoder struct {
+	b []byte
+	i int
+}
+
+func (d *decoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *decoder) eat(c byte) bool {
+	if d.i < len(d.b) && d.b[d.i] == c {
+		d.i++
+		return true
+	}
+	return false
+}
+
+// str reads a JSON string. Without escapes the result is a capped
+// sub-slice of the input; with escapes, the unescaped text is written over
+// the input in place (it is never longer than its escaped form).
+func (d *decoder) str() ([]byte, error) {
+	if !d.eat('"') {
+		return nil, errors.New("not a string")
+	}
+	start := d.i
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			s := d.b[start:d.i:d.i]
+			d.i++
+			return s, nil
+		case c == '\\':
+			return d.escaped(start)
+		case c < 0x20:
+			return nil, errors.New("control character in string")
+		}
+		d.i++
+	}
+	return nil, errors.New("unterminated string")
+}
+
+// escaped finishes a string that has escapes, from d.i (at a backslash).
+func (d *decoder) escaped(start int) ([]byte, error) {
+	w := d.i // write position: the unescaped text so far is b[start:w]
+	for d.i < len(d.b) {
+		c := d.b[d.i]
+		switch {
+		case c == '"':
+			s := d.b[start:w:w]
+			d.i++
+			return s, nil
+		case c < 0x20:
+			return nil, errors.New("control character in string")
+		case c != '\\':
+			d.b[w] = c
+			w++
+			d.i++
+			continue
+		}
+		if d.i+1 >= len(d.b) {
+			break
+		}
+		e := d.b[d.i+1]
+		d.i += 2
+		switch e {
+		case '"', '\\', '/':
+			d.b[w] = e
+		case 'b':
+			d.b[w] = '\b'
+		case 'f':
+			d.b[w] = '\f'
+		case 'n':
+			d.b[w] = '\n'
+		case 'r':
+			d.b[w] = '\r'
+		case 't':
+			d.b[w] = '\t'
+		case 'u':
+			r, ok := d.hex4()
+			if !ok {
+				return nil, errors.New("bad \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				// A pair gives one character; anything else the
+				// replacement character, as encoding/json does.
+				hi, save := r, d.i
+				r = utf8.RuneError
+				if d.i+1 < len(d.b) && d.b[d.i] == '\\' && d.b[d.i+1] == 'u' {
+					d.i += 2
+					lo, ok := d.hex4()
+					if dec := utf16.DecodeRune(hi, lo); ok && dec != utf8.RuneError {
+						r = dec
+					} else {
+						d.i = save
+					}
+				}
+			}
+			w += utf8.EncodeRune(d.b[w:], r)
+			continue
+		default:
+			return nil, fmt.Errorf("bad escape \\%c", e)
+		}
+		w++
+	}
+	return nil, errors.New("unterminated string")
+}
+
+func (d *decoder) hex4() (rune, bool) {
+	if d.i+4 > len(d.b) {
+		return 0, false
+	}
+	r, ok := parseHex4(d.b[d.i : d.i+4])
+	if ok {
+		d.i += 4
+	}
+	return r, ok
+}
+
+func parseHex4(b []byte) (rune, bool) {
+	var r rune
+	for _, c := range b {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
 }
