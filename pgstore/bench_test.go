@@ -45,6 +45,7 @@ func benchStore(b *testing.B, extra int) (*Store, string) {
 func BenchmarkLoad(b *testing.B) {
 	s, k := benchStore(b, 0)
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		if _, err := s.Load(b.Context(), k); err != nil {
 			b.Fatal(err)
@@ -58,6 +59,8 @@ func BenchmarkMerge(b *testing.B) {
 			s, k := benchStore(b, extra)
 			exp := time.Now().Add(time.Hour)
 			b.ReportAllocs()
+			defer reportCPU(b, cpuTime())
+			defer reportCPU(b, cpuTime())
 			i := 0
 			for b.Loop() {
 				i++
@@ -73,6 +76,7 @@ func BenchmarkMerge(b *testing.B) {
 func BenchmarkTouch(b *testing.B) {
 	s, k := benchStore(b, 0)
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		if err := s.Touch(b.Context(), k, time.Now().Add(time.Hour)); err != nil {
 			b.Fatal(err)
@@ -84,6 +88,7 @@ func BenchmarkSave(b *testing.B) {
 	s, k := benchStore(b, 0)
 	rec := &seshat.Record{Values: benchValues(0), Expires: time.Now().Add(time.Hour), UserID: "12345"}
 	b.ReportAllocs()
+	defer reportCPU(b, cpuTime())
 	for b.Loop() {
 		if err := s.Save(b.Context(), k, rec); err != nil {
 			b.Fatal(err)
@@ -148,6 +153,8 @@ func BenchmarkLiveSessions(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			exp := time.Now().Add(time.Hour)
 			b.ReportAllocs()
+			defer reportCPU(b, cpuTime())
+			defer reportCPU(b, cpuTime())
 			b.SetParallelism(4)
 			b.RunParallel(func(pb *testing.PB) {
 				r := rand.New(rand.NewPCG(rand.Uint64(), 0))
@@ -167,5 +174,13 @@ func BenchmarkLiveSessions(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// reportCPU adds the process's CPU time per operation since start (the
+// client side only, for PostgreSQL) as the metric cpu-ns/op.
+func reportCPU(b *testing.B, start time.Duration) {
+	if start > 0 && b.N > 0 {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 	}
 }

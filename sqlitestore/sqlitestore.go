@@ -86,6 +86,7 @@ type Store struct {
 	now    func() time.Time
 	logger *slog.Logger
 	q      queries
+	st     stmts
 
 	closeOnce sync.Once
 	closeErr  error
@@ -108,6 +109,35 @@ type queries struct {
 	load, save, del, merge, create, touch string
 	list, revoke, iterFirst, iterNext, gc string
 	ddl                                   []string
+}
+
+// stmts are the queries prepared once on the pool that runs them (each
+// connection prepares a statement on its first use): parsing costs more
+// than a point lookup.
+type stmts struct {
+	load, list, iterFirst, iterNext             *sql.Stmt // readers
+	save, del, merge, create, touch, revoke, gc *sql.Stmt // the writer
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		db  *sql.DB
+		dst **sql.Stmt
+		q   string
+	}{
+		{s.r, &s.st.load, s.q.load}, {s.r, &s.st.list, s.q.list},
+		{s.r, &s.st.iterFirst, s.q.iterFirst}, {s.r, &s.st.iterNext, s.q.iterNext},
+		{s.w, &s.st.save, s.q.save}, {s.w, &s.st.del, s.q.del}, {s.w, &s.st.merge, s.q.merge},
+		{s.w, &s.st.create, s.q.create}, {s.w, &s.st.touch, s.q.touch},
+		{s.w, &s.st.revoke, s.q.revoke}, {s.w, &s.st.gc, s.q.gc},
+	} {
+		st, err := p.db.PrepareContext(ctx, p.q)
+		if err != nil {
+			return wrap("open: prepare", err)
+		}
+		*p.dst = st
+	}
+	return nil
 }
 
 func buildQueries(table string) (queries, error) {
@@ -265,6 +295,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.closeDBs()
 		return nil, err
 	}
+	if err := s.prepare(ctx); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
 	if opts.CleanupInterval > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stop, s.done = cancel, make(chan struct{})
@@ -293,7 +327,14 @@ func (s *Store) createTable(ctx context.Context) error {
 }
 
 func (s *Store) closeDBs() error {
-	err := s.w.Close()
+	var err error
+	for _, st := range []*sql.Stmt{s.st.load, s.st.list, s.st.iterFirst, s.st.iterNext,
+		s.st.save, s.st.del, s.st.merge, s.st.create, s.st.touch, s.st.revoke, s.st.gc} {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
+	}
+	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}
@@ -341,7 +382,7 @@ func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 		rec     seshat.Record
 		expires int64
 	)
-	err := s.r.QueryRowContext(ctx, s.q.load, key, s.now().UnixMicro()).Scan(&data, &rec.UserID, &expires)
+	err := s.st.load.QueryRowContext(ctx, key, s.now().UnixMicro()).Scan(&data, &rec.UserID, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlitestore: load: %w", seshat.ErrNoRecord)
 	}
@@ -362,7 +403,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error 
 	if err != nil {
 		return fmt.Errorf("sqlitestore: save: %w", err)
 	}
-	if _, err := s.w.ExecContext(ctx, s.q.save, key, string(data), rec.UserID, rec.Expires.UnixMicro()); err != nil {
+	if _, err := s.st.save.ExecContext(ctx, key, string(data), rec.UserID, rec.Expires.UnixMicro()); err != nil {
 		return wrap("save", err)
 	}
 	return nil
@@ -370,7 +411,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error 
 
 // Delete removes the row under key; a missing row is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if _, err := s.w.ExecContext(ctx, s.q.del, key); err != nil {
+	if _, err := s.st.del.ExecContext(ctx, key); err != nil {
 		return wrap("delete", err)
 	}
 	return nil
@@ -399,11 +440,11 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 	if err != nil {
 		return fmt.Errorf("sqlitestore: merge: %w", err)
 	}
-	q := s.q.merge
+	st := s.st.merge
 	if ch.Create {
-		q = s.q.create
+		st = s.st.create
 	}
-	res, err := s.w.ExecContext(ctx, q, key, dropJSON, string(set), ch.Expires.UnixMicro(), ch.SetUser, ch.UserID, s.now().UnixMicro())
+	res, err := st.ExecContext(ctx, key, dropJSON, string(set), ch.Expires.UnixMicro(), ch.SetUser, ch.UserID, s.now().UnixMicro())
 	if err != nil {
 		return wrap("merge", err)
 	}
@@ -419,7 +460,7 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 // rewriting its data. A missing or expired row gives an error wrapping
 // seshat.ErrNoRecord.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
-	res, err := s.w.ExecContext(ctx, s.q.touch, key, expires.UnixMicro(), s.now().UnixMicro())
+	res, err := s.st.touch.ExecContext(ctx, key, expires.UnixMicro(), s.now().UnixMicro())
 	if err != nil {
 		return wrap("touch", err)
 	}
@@ -438,7 +479,7 @@ func (s *Store) ListByUser(ctx context.Context, userID string) ([]seshat.Session
 	if userID == "" {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, s.q.list, userID, s.now().UnixMicro())
+	rows, err := s.st.list.QueryContext(ctx, userID, s.now().UnixMicro())
 	if err != nil {
 		return nil, wrap("list by user", err)
 	}
@@ -467,7 +508,7 @@ func (s *Store) RevokeUser(ctx context.Context, userID string) (int, error) {
 		return 0, nil
 	}
 	now := s.now().UnixMicro()
-	rows, err := s.w.QueryContext(ctx, s.q.revoke, userID)
+	rows, err := s.st.revoke.QueryContext(ctx, userID)
 	if err != nil {
 		return 0, wrap("revoke user", err)
 	}
@@ -501,9 +542,9 @@ func (s *Store) Iterate(ctx context.Context, fn func(seshat.SessionInfo) error) 
 			err  error
 		)
 		if first {
-			rows, err = s.r.QueryContext(ctx, s.q.iterFirst, s.now().UnixMicro())
+			rows, err = s.st.iterFirst.QueryContext(ctx, s.now().UnixMicro())
 		} else {
-			rows, err = s.r.QueryContext(ctx, s.q.iterNext, s.now().UnixMicro(), last)
+			rows, err = s.st.iterNext.QueryContext(ctx, s.now().UnixMicro(), last)
 		}
 		if err != nil {
 			return wrap("iterate", err)
@@ -545,7 +586,7 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 	total := 0
 	now := s.now().UnixMicro()
 	for {
-		res, err := s.w.ExecContext(ctx, s.q.gc, now)
+		res, err := s.st.gc.ExecContext(ctx, now)
 		if err != nil {
 			return total, wrap("delete expired", err)
 		}
