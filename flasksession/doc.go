@@ -57,9 +57,12 @@
 // "_permanent" is an ordinary key in both Flask-Session and seshat. Python
 // pickles datetime, UUID, Markup and every other class as instructions to
 // import and call code; the decoder does not run them: a record holding one
-// cannot be read on the Go side (Load fails, and the Manager answers 503),
-// and EncodePickle refuses time.Time, taggedjson.UUID and taggedjson.Markup
-// values. Keep such values out of shared sessions (store an ISO string
+// cannot be read on the Go side (Load fails, and the Manager answers 503
+// rather than replace the Flask app's session with an empty one), and
+// EncodePickle refuses time.Time, taggedjson.UUID and taggedjson.Markup
+// values. A record that is not a pickled dict at all (garbage, truncated)
+// is reported as seshat.ErrCorruptRecord, and the Manager starts a fresh
+// session, as Flask-Session itself does. Keep such values out of shared sessions (store an ISO string
 // instead of a datetime). Dicts with non-str keys are refused rather than
 // having their keys silently turned into strings.
 //

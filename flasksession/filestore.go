@@ -217,7 +217,7 @@ func (s *FileStore) read(name string) (exp uint32, pickled []byte, ok bool, err 
 		return 0, nil, false, unavailable("read", err)
 	}
 	if len(b) < 4 {
-		return 0, nil, false, fmt.Errorf("flasksession: session file %s is truncated", name)
+		return 0, nil, false, fmt.Errorf("flasksession: %w: session file %s is truncated", seshat.ErrCorruptRecord, name)
 	}
 	if len(b) > max+4 {
 		return 0, nil, false, &PickleError{Kind: ErrLimit, Offset: -1, Msg: "session file exceeds MaxSize"}
@@ -226,9 +226,10 @@ func (s *FileStore) read(name string) (exp uint32, pickled []byte, ok bool, err 
 }
 
 // Load returns the session under key, or seshat.ErrNoRecord when there is
-// no file or it has expired. A file whose pickle cannot be decoded (it holds
-// a datetime or another object, see the package documentation) is an
-// error, not a missing session.
+// no file or it has expired. A truncated or undecodable file is an error
+// wrapping seshat.ErrCorruptRecord; a valid pickle holding values the model
+// cannot represent (a datetime or another object, see the package
+// documentation) is an error of its own (see Codec).
 func (s *FileStore) Load(ctx context.Context, key string) (*seshat.Record, error) {
 	name, err := s.name(key)
 	if err != nil {

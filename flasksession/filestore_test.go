@@ -304,6 +304,7 @@ func TestFileStoreFlaskFiles(t *testing.T) {
 	if !bytes.Equal(enc, b[4:]) {
 		t.Fatal("stored pickle is not the canonical encoding")
 	}
+	never, _ := EncodePickle(OrderedDict{{"a", int64(1)}}, 5)
 	// A file holding a datetime fails loudly, naming the opcode.
 	var dtPickle []byte
 	for _, v := range loadVectors(t).Vectors {
@@ -313,11 +314,23 @@ func TestFileStoreFlaskFiles(t *testing.T) {
 	}
 	bad := append([]byte{0, 0, 0, 0}, dtPickle...)
 	os.WriteFile(filepath.Join(dir, FileName("session:dt")), bad, 0o600)
-	if _, err := s.Load(t.Context(), "dt"); !errors.Is(err, ErrUnsupportedOpcode) || !strings.Contains(err.Error(), "STACK_GLOBAL") {
+	if _, err := s.Load(t.Context(), "dt"); !errors.Is(err, ErrUnsupportedOpcode) || !strings.Contains(err.Error(), "STACK_GLOBAL") || errors.Is(err, seshat.ErrCorruptRecord) {
 		t.Fatalf("Load of a datetime pickle: %v", err)
 	}
+	// Files that are no pickled dict are corrupt (a fresh session).
+	list, _ := EncodePickle([]any{int64(1)}, 5)
+	for name, content := range map[string][]byte{
+		"truncated": {1, 2},
+		"garbage":   []byte("\x00\x00\x00\x00not a pickle"),
+		"cut":       EncodeFile(0, never[:len(never)-1]),
+		"list":      EncodeFile(0, list),
+	} {
+		os.WriteFile(filepath.Join(dir, FileName("session:"+name)), content, 0o600)
+		if _, err := s.Load(t.Context(), name); !errors.Is(err, seshat.ErrCorruptRecord) {
+			t.Errorf("Load of a %s file: %v", name, err)
+		}
+	}
 	// Expiry 0 means "never" to cachelib.
-	never, _ := EncodePickle(OrderedDict{{"a", int64(1)}}, 5)
 	os.WriteFile(filepath.Join(dir, FileName("session:never")), EncodeFile(0, never), 0o600)
 	if rec, err := s.Load(t.Context(), "never"); err != nil || !rec.Expires.IsZero() {
 		t.Fatalf("expiry 0: %v %v", rec, err)

@@ -60,14 +60,25 @@ func (c *Codec) ownerKey() string {
 var ErrNotDict = errors.New("flasksession: stored session is not a dict")
 
 // decodeDict decodes a stored pickle into its ordered dict.
+//
+// A record that is no pickle of a dict at all (ErrMalformed, ErrNotDict) is
+// corrupt: the error wraps seshat.ErrCorruptRecord, and the Manager starts a
+// fresh session, as Flask-Session does when pickle.loads fails. A valid
+// pickle that holds what the model cannot (ErrUnsupportedOpcode for a
+// datetime or any object, ErrUnsupportedValue, ErrLimit) is not: Flask reads
+// it fine, so the error is left as it is and the Manager answers 503
+// rather than replace the Flask app's session with an empty one.
 func (c *Codec) decodeDict(pickled []byte) (OrderedDict, error) {
 	v, err := Decoder{Limits: c.Limits, KeepOrder: true}.Decode(pickled)
+	if errors.Is(err, ErrMalformed) {
+		return nil, fmt.Errorf("flasksession: %w: %w", seshat.ErrCorruptRecord, err)
+	}
 	if err != nil {
 		return nil, err
 	}
 	d, ok := v.(OrderedDict)
 	if !ok {
-		return nil, fmt.Errorf("%w (a %s)", ErrNotDict, modelType(v))
+		return nil, fmt.Errorf("flasksession: %w: %w (a %s)", seshat.ErrCorruptRecord, ErrNotDict, modelType(v))
 	}
 	return d, nil
 }

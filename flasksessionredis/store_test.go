@@ -100,8 +100,13 @@ func TestLoadsFlaskRecords(t *testing.T) {
 		}
 		dt, _ := hex.DecodeString(h)
 		c.Set(ctx, p+"dt", dt, time.Minute)
-		if _, err := s.Load(ctx, "dt"); !errors.Is(err, flasksession.ErrUnsupportedOpcode) {
+		if _, err := s.Load(ctx, "dt"); !errors.Is(err, flasksession.ErrUnsupportedOpcode) || errors.Is(err, seshat.ErrCorruptRecord) {
 			t.Fatalf("Load of a datetime: %v", err)
+		}
+		// A value that is no pickled dict is corrupt: a fresh session.
+		c.Set(ctx, p+"junk", "junk", time.Minute)
+		if _, err := s.Load(ctx, "junk"); !errors.Is(err, seshat.ErrCorruptRecord) {
+			t.Fatalf("Load of junk: %v", err)
 		}
 		err = s.Merge(ctx, "dt", &seshat.Change{Set: map[string][]byte{"a": []byte("1")}, Expires: time.Now().Add(time.Minute)})
 		if !errors.Is(err, flasksession.ErrUnsupportedOpcode) || errors.Is(err, seshat.ErrStoreUnavailable) {
