@@ -1,0 +1,602 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/memstore"
+)
+
+var (
+	sessionKey  = []byte("0123456789abcdef0123456789abcdef-session")
+	rememberKey = []byte("0123456789abcdef0123456789abcdef-remember")
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type app struct {
+	srv   *httptest.Server
+	lm    *Manager
+	store *memstore.Store
+	clock *clock
+}
+
+// newApp starts a test server with seshat (cookie mode, or store mode when
+// withStore) and a login Manager configured by cfg.
+func newApp(t *testing.T, cfg Config, withStore bool) *app {
+	t.Helper()
+	a := &app{clock: &clock{t: time.Unix(1_800_000_000, 0)}}
+	sc := seshat.Config{Keys: [][]byte{sessionKey}, Now: a.clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	if withStore {
+		a.store = memstore.New(memstore.Options{})
+		t.Cleanup(func() { a.store.Close() })
+		sc.Store = a.store
+	}
+	sm, err := seshat.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LoadUser == nil {
+		cfg.LoadUser = loadVectorUser
+	}
+	if cfg.Now == nil {
+		cfg.Now = a.clock.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.LoginURL = "/login_page"
+	cfg.RefreshURL = "/reauth"
+	lm, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.lm = lm
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login/{uid}", func(w http.ResponseWriter, r *http.Request) {
+		err := lm.LoginUser(w, r, testUser(r.PathValue("uid")), LoginOptions{Remember: r.URL.Query().Get("remember") == "1"})
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprint(w, "ok")
+	})
+	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := lm.LogoutUser(w, r); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprint(w, "bye")
+	})
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		_ = seshat.FromContext(r.Context()).Set("cart", 1)
+	})
+	mux.HandleFunc("/whoami", func(w http.ResponseWriter, r *http.Request) {
+		if !lm.IsAuthenticated(r) {
+			fmt.Fprint(w, "anonymous")
+			return
+		}
+		fmt.Fprintf(w, "%s fresh=%v", lm.CurrentUser(r).ID(), lm.IsFresh(r))
+	})
+	mux.HandleFunc("/confirm", func(w http.ResponseWriter, r *http.Request) {
+		if err := lm.ConfirmLogin(r); err != nil {
+			http.Error(w, err.Error(), 500)
+		}
+	})
+	mux.Handle("/private", lm.Required(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "secret") })))
+	mux.Handle("/fresh", lm.FreshRequired(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "fresh secret") })))
+	a.srv = httptest.NewServer(sm.Handler(lm.Handler(mux)))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+// jar is a minimal cookie jar the tests can copy and edit.
+type jar map[string]string
+
+func (j jar) clone() jar {
+	out := jar{}
+	for k, v := range j {
+		out[k] = v
+	}
+	return out
+}
+
+type result struct {
+	status  int
+	body    string
+	loc     string
+	cookies []string
+}
+
+// get requests path with the cookies of j and the user agent ua, and
+// applies the response's cookies to j.
+func (a *app) get(t *testing.T, j jar, path, ua string) result {
+	t.Helper()
+	req, err := http.NewRequest("GET", a.srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ua != "" {
+		req.Header.Set("User-Agent", ua)
+	}
+	for k, v := range j {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	res, err := (&http.Client{CheckRedirect: noRedirect}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	for _, c := range res.Cookies() {
+		if c.MaxAge < 0 || c.Value == "" {
+			delete(j, c.Name)
+		} else {
+			j[c.Name] = c.Value
+		}
+	}
+	return result{status: res.StatusCode, body: string(b), loc: res.Header.Get("Location"), cookies: res.Header.Values("Set-Cookie")}
+}
+
+func (r result) setCookie(name string) string {
+	for _, c := range r.cookies {
+		if strings.HasPrefix(c, name+"=") {
+			return c
+		}
+	}
+	return ""
+}
+
+const uaA, uaB = "BrowserA/1", "BrowserB/2"
+
+func TestFixationOldIDDeadAfterLogin(t *testing.T) {
+	a := newApp(t, Config{Tokens: NewMemoryTokens(nil)}, true)
+	j := jar{}
+	a.get(t, j, "/set", uaA)
+	s0 := j["session"]
+	if s0 == "" {
+		t.Fatal("no anonymous session")
+	}
+	a.get(t, j, "/login/42", uaA)
+	s1 := j["session"]
+	if s1 == "" || s1 == s0 {
+		t.Fatalf("login kept the session id")
+	}
+	if r := a.get(t, j, "/whoami", uaA); r.body != "42 fresh=true" {
+		t.Fatalf("after login: %q", r.body)
+	}
+	// The pre-login cookie is dead: replaying it gives an anonymous session.
+	if r := a.get(t, jar{"session": s0}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("replayed pre-login cookie: %q", r.body)
+	}
+	// The session is indexed under its owner (log out everywhere).
+	infos, err := a.store.ListByUser(context.Background(), "42")
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("ListByUser = %v, %v", infos, err)
+	}
+	// Logout kills the logged-in id too.
+	a.get(t, j, "/logout", uaA)
+	if r := a.get(t, jar{"session": s1}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("replayed logged-in cookie after logout: %q", r.body)
+	}
+	if infos, _ := a.store.ListByUser(context.Background(), "42"); len(infos) != 0 {
+		t.Fatalf("sessions still indexed under the user after logout: %v", infos)
+	}
+}
+
+func TestRequiredRedirectsWithNextAndFlash(t *testing.T) {
+	a := newApp(t, Config{Keys: [][]byte{rememberKey}}, false)
+	j := jar{}
+	r := a.get(t, j, "/private?x=1&y=a%20b", uaA)
+	if r.status != http.StatusFound || r.loc != "/login_page?next=%2Fprivate%3Fx%3D1%26y%3Da%2520b" {
+		t.Fatalf("anonymous /private: %d %q", r.status, r.loc)
+	}
+	a.get(t, j, "/login/42", uaA)
+	if r := a.get(t, j, "/private", uaA); r.status != 200 || r.body != "secret" {
+		t.Fatalf("logged in /private: %d %q", r.status, r.body)
+	}
+}
+
+func TestStrongProtectionStaleID(t *testing.T) {
+	store := NewMemoryTokens(nil)
+	a := newApp(t, Config{Tokens: store, Protection: ProtectionStrong}, false)
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	if j["remember_token"] == "" {
+		t.Fatal("no remember cookie")
+	}
+	// Same session cookie from another browser: logged out, and the
+	// remember cookie is deleted.
+	stolen := j.clone()
+	r := a.get(t, stolen, "/whoami", uaB)
+	if r.body != "anonymous" {
+		t.Fatalf("strong protection let another UA in: %q", r.body)
+	}
+	if c := r.setCookie("remember_token"); !strings.Contains(c, "Max-Age=0") {
+		t.Fatalf("remember cookie not deleted: %q", r.cookies)
+	}
+	// The original browser is still logged in.
+	if r := a.get(t, j, "/whoami", uaA); r.body != "42 fresh=true" {
+		t.Fatalf("original browser: %q", r.body)
+	}
+}
+
+func TestBasicProtectionMarksNotFresh(t *testing.T) {
+	a := newApp(t, Config{Keys: [][]byte{rememberKey}}, false)
+	j := jar{}
+	a.get(t, j, "/login/42", uaA)
+	if r := a.get(t, j, "/whoami", uaB); r.body != "42 fresh=false" {
+		t.Fatalf("basic protection: %q", r.body)
+	}
+	if r := a.get(t, j, "/fresh", uaB); r.status != http.StatusFound || r.loc != "/reauth?next=%2Ffresh" {
+		t.Fatalf("fresh after protection: %d %q", r.status, r.loc)
+	}
+	a.get(t, j, "/confirm", uaB)
+	if r := a.get(t, j, "/fresh", uaB); r.status != 200 {
+		t.Fatalf("fresh after ConfirmLogin: %d %q", r.status, r.loc)
+	}
+}
+
+func TestRememberLoginIsNotFresh(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"store", Config{Tokens: NewMemoryTokens(nil)}},
+		{"signed", Config{Keys: [][]byte{rememberKey}}},
+		{"flask", Config{Remember: RememberFlask, FlaskRememberKey: rememberKey}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			a := newApp(t, mode.cfg, true)
+			j := jar{}
+			a.get(t, j, "/login/42?remember=1", uaA)
+			delete(j, "session") // the browser was closed
+			if r := a.get(t, j, "/whoami", uaA); r.body != "42 fresh=false" {
+				t.Fatalf("remember login: %q", r.body)
+			}
+			if r := a.get(t, j, "/fresh", uaA); r.status != http.StatusFound || !strings.HasPrefix(r.loc, "/reauth?next=") {
+				t.Fatalf("FreshRequired after a remember login: %d %q", r.status, r.loc)
+			}
+			if r := a.get(t, j, "/private", uaA); r.status != 200 {
+				t.Fatalf("Required after a remember login: %d", r.status)
+			}
+		})
+	}
+}
+
+func TestTamperedRememberCookie(t *testing.T) {
+	for _, mode := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"store", Config{Tokens: NewMemoryTokens(nil)}},
+		{"signed", Config{Keys: [][]byte{rememberKey}}},
+		{"flask", Config{Remember: RememberFlask, FlaskRememberKey: rememberKey}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			a := newApp(t, mode.cfg, false)
+			j := jar{}
+			a.get(t, j, "/login/42?remember=1", uaA)
+			tok := j["remember_token"]
+			for _, bad := range []string{
+				tok[:len(tok)-1] + string(tok[len(tok)-1]^1),
+				"x" + tok[1:],
+				"7" + tok[2:],
+				tok + "0",
+				"",
+				"garbage",
+			} {
+				if r := a.get(t, jar{"remember_token": bad}, "/whoami", uaA); r.body != "anonymous" {
+					t.Errorf("tampered %q logged in: %q", bad, r.body)
+				}
+			}
+		})
+	}
+}
+
+func TestLogoutClearsRememberCookie(t *testing.T) {
+	for _, mode := range []struct {
+		name      string
+		cfg       Config
+		revocable bool
+	}{
+		{"store", Config{Tokens: NewMemoryTokens(nil)}, true},
+		{"flask", Config{Remember: RememberFlask, FlaskRememberKey: rememberKey}, false},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			a := newApp(t, mode.cfg, false)
+			j := jar{}
+			a.get(t, j, "/login/42?remember=1", uaA)
+			copied := j.clone()
+			r := a.get(t, j, "/logout", uaA)
+			c := r.setCookie("remember_token")
+			if !strings.Contains(c, "Max-Age=0") || !strings.HasPrefix(c, "remember_token=;") {
+				t.Fatalf("logout did not delete the remember cookie: %q", r.cookies)
+			}
+			if _, ok := j["remember_token"]; ok {
+				t.Fatal("cookie still in the jar")
+			}
+			delete(copied, "session")
+			r = a.get(t, copied, "/whoami", uaA)
+			if mode.revocable && r.body != "anonymous" {
+				t.Fatalf("a copy of the remember cookie still logs in after logout: %q", r.body)
+			}
+			if !mode.revocable && r.body == "anonymous" {
+				t.Fatalf("Flask's cookie cannot be revoked; the test expects the documented weakness")
+			}
+		})
+	}
+}
+
+func TestTokenRotationAndTheft(t *testing.T) {
+	store := NewMemoryTokens(nil)
+	var thefts atomic.Int32
+	a := newApp(t, Config{Tokens: store, OnTheft: func(context.Context, string) { thefts.Add(1) }}, false)
+	store.now = a.clock.Now
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	c1 := j["remember_token"]
+	// A second device of the same user.
+	other := jar{}
+	a.get(t, other, "/login/42?remember=1", uaB)
+	if store.Len() != 2 {
+		t.Fatalf("%d tokens, want 2", store.Len())
+	}
+	delete(j, "session")
+	a.get(t, j, "/whoami", uaA)
+	c2 := j["remember_token"]
+	if c2 == "" || c2 == c1 {
+		t.Fatal("the token was not rotated on use")
+	}
+	if strings.Split(c1, ":")[0] != strings.Split(c2, ":")[0] {
+		t.Fatal("rotation changed the selector")
+	}
+	// Within the grace period the old validator still works (a
+	// concurrent request), without a new rotation.
+	r := a.get(t, jar{"remember_token": c1}, "/whoami", uaA)
+	if r.body != "42 fresh=false" || r.setCookie("remember_token") != "" {
+		t.Fatalf("grace reuse: %q %q", r.body, r.cookies)
+	}
+	// Later, the old validator means theft: every token of the user dies.
+	a.clock.Add(time.Minute)
+	if r := a.get(t, jar{"remember_token": c1}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("replayed rotated-out token: %q", r.body)
+	}
+	if thefts.Load() != 1 {
+		t.Fatalf("OnTheft called %d times", thefts.Load())
+	}
+	if r := a.get(t, jar{"remember_token": c2}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("current token survived a theft: %q", r.body)
+	}
+	delete(other, "session")
+	if r := a.get(t, other, "/whoami", uaB); r.body != "anonymous" {
+		t.Fatalf("other device's token survived a theft: %q", r.body)
+	}
+	if store.Len() != 0 {
+		t.Fatalf("%d tokens left", store.Len())
+	}
+}
+
+func TestTokenStoreHoldsNoValidator(t *testing.T) {
+	store := NewMemoryTokens(nil)
+	a := newApp(t, Config{Tokens: store}, false)
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	sel, val, ok := strings.Cut(j["remember_token"], ":")
+	if !ok {
+		t.Fatalf("token %q is not selector:validator", j["remember_token"])
+	}
+	tok, err := store.Get(context.Background(), sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(fmt.Sprintf("%+v", tok), val) || string(tok.Hash) == val {
+		t.Fatal("the store holds the validator")
+	}
+	// RevokeRemembered (log out everywhere) kills it.
+	if err := a.lm.RevokeRemembered(context.Background(), "42"); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.get(t, jar{"remember_token": j["remember_token"]}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("revoked token: %q", r.body)
+	}
+}
+
+func TestSignedTokenGeneration(t *testing.T) {
+	var gen atomic.Uint64
+	a := newApp(t, Config{Keys: [][]byte{rememberKey}, Generation: func(context.Context, string) (uint64, error) { return gen.Load(), nil }}, false)
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	tok := j["remember_token"]
+	if r := a.get(t, jar{"remember_token": tok}, "/whoami", uaA); r.body != "42 fresh=false" {
+		t.Fatalf("signed token: %q", r.body)
+	}
+	gen.Add(1)
+	if r := a.get(t, jar{"remember_token": tok}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("token of an old generation: %q", r.body)
+	}
+	if err := a.lm.RevokeRemembered(context.Background(), "42"); !errors.Is(err, ErrNotRevocable) {
+		t.Fatalf("RevokeRemembered = %v", err)
+	}
+	// Expiry is in the token.
+	gen.Store(0)
+	a.clock.Add(DefaultRememberDuration + time.Second)
+	if r := a.get(t, jar{"remember_token": tok}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("expired signed token: %q", r.body)
+	}
+}
+
+func TestRememberRefreshEachRequestTokens(t *testing.T) {
+	store := NewMemoryTokens(nil)
+	a := newApp(t, Config{Tokens: store, RememberRefreshEachRequest: true, RememberDuration: 24 * time.Hour}, false)
+	store.now = a.clock.Now
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	a.clock.Add(20 * time.Hour)
+	r := a.get(t, j, "/whoami", uaA)
+	if c := r.setCookie("remember_token"); !strings.Contains(c, "Max-Age=86400") {
+		t.Fatalf("remember cookie not refreshed: %q", r.cookies)
+	}
+	a.clock.Add(20 * time.Hour) // 40h after login, 20h after the refresh
+	delete(j, "session")
+	if r := a.get(t, j, "/whoami", uaA); r.body != "42 fresh=false" {
+		t.Fatalf("refreshed token: %q", r.body)
+	}
+	// A user who did not ask to be remembered gets no token.
+	k := jar{}
+	a.get(t, k, "/login/7", uaA)
+	if r := a.get(t, k, "/whoami", uaA); r.setCookie("remember_token") != "" {
+		t.Fatalf("refresh minted a token: %q", r.cookies)
+	}
+}
+
+func TestRememberCookieAttributes(t *testing.T) {
+	a := newApp(t, Config{Tokens: NewMemoryTokens(nil)}, false)
+	r := a.get(t, jar{}, "/login/42?remember=1", uaA)
+	c := r.setCookie("remember_token")
+	for _, want := range []string{"; Expires=", "; Max-Age=31536000", "; HttpOnly", "; Path=/", "; SameSite=Lax"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("remember cookie %q lacks %q", c, want)
+		}
+	}
+}
+
+func TestConfigLimits(t *testing.T) {
+	if _, err := New(Config{LoadUser: loadVectorUser, Keys: [][]byte{rememberKey}, RememberDuration: 401 * 24 * time.Hour}); !errors.Is(err, ErrConfig) {
+		t.Errorf("401 days accepted: %v", err)
+	}
+	if _, err := New(Config{LoadUser: loadVectorUser}); !errors.Is(err, ErrConfig) {
+		t.Errorf("no Keys nor Tokens accepted: %v", err)
+	}
+	if _, err := New(Config{LoadUser: loadVectorUser, Remember: RememberFlask}); !errors.Is(err, ErrConfig) {
+		t.Errorf("RememberFlask without a key accepted: %v", err)
+	}
+	if _, err := New(Config{LoadUser: loadVectorUser, Keys: [][]byte{[]byte("short")}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("short key accepted: %v", err)
+	}
+	if _, err := New(Config{Keys: [][]byte{rememberKey}}); !errors.Is(err, ErrConfig) {
+		t.Errorf("no LoadUser accepted: %v", err)
+	}
+}
+
+func TestDurationClamped(t *testing.T) {
+	a := newApp(t, Config{Tokens: NewMemoryTokens(nil)}, false)
+	req := httptest.NewRequest("GET", "/", nil)
+	w := httptest.NewRecorder()
+	sm, _ := seshat.New(seshat.Config{Keys: [][]byte{sessionKey}, Logger: slog.New(slog.DiscardHandler)})
+	var secs any
+	sm.Handler(a.lm.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.lm.LoginUser(w, r, testUser("42"), LoginOptions{Remember: true, Duration: 1000 * 24 * time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		secs, _ = seshat.FromContext(r.Context()).Get(KeyRememberSeconds)
+	}))).ServeHTTP(w, req)
+	if secs != MaxRememberDuration.Seconds() {
+		t.Fatalf("_remember_seconds = %v, want %v", secs, MaxRememberDuration.Seconds())
+	}
+}
+
+type inactiveUser string
+
+func (u inactiveUser) ID() string     { return string(u) }
+func (u inactiveUser) IsActive() bool { return false }
+
+func TestLoginErrors(t *testing.T) {
+	lm, err := New(Config{LoadUser: loadVectorUser, Keys: [][]byte{rememberKey}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, _ := seshat.New(seshat.Config{Keys: [][]byte{sessionKey}})
+	var errs []error
+	h := sm.Handler(lm.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		errs = append(errs,
+			lm.LoginUser(w, r, inactiveUser("1"), LoginOptions{}),
+			lm.LoginUser(w, r, testUser(""), LoginOptions{}),
+			lm.LoginUser(w, r, inactiveUser("1"), LoginOptions{Force: true}),
+		)
+	})))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	if !errors.Is(errs[0], ErrInactive) || !errors.Is(errs[1], ErrNoID) || errs[2] != nil {
+		t.Fatalf("errors %v", errs)
+	}
+	// Without the middleware.
+	r := httptest.NewRequest("GET", "/", nil)
+	if err := lm.LoginUser(httptest.NewRecorder(), r, testUser("1"), LoginOptions{}); !errors.Is(err, ErrNoMiddleware) {
+		t.Fatalf("no middleware: %v", err)
+	}
+	if u := lm.CurrentUser(r); u.ID() != "" {
+		t.Fatalf("no middleware: user %q", u.ID())
+	}
+}
+
+func TestLoaderFailureIs503(t *testing.T) {
+	fail := errors.New("db down")
+	a := newApp(t, Config{Keys: [][]byte{rememberKey}, LoadUser: func(context.Context, string) (User, error) { return nil, fail }}, false)
+	j := jar{}
+	a.get(t, j, "/login/42", uaA)
+	if r := a.get(t, j, "/private", uaA); r.status != http.StatusServiceUnavailable {
+		t.Fatalf("loader failure: %d", r.status)
+	}
+}
+
+func TestHooks(t *testing.T) {
+	var log []string
+	var mu sync.Mutex
+	add := func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }
+	a := newApp(t, Config{
+		Keys:     [][]byte{rememberKey},
+		OnLogin:  func(_ *http.Request, u User) { add("login " + u.ID()) },
+		OnLogout: func(_ *http.Request, u User) { add("logout " + u.ID()) },
+		OnLoad: func(_ *http.Request, u User, from Source) {
+			add(fmt.Sprintf("load %s %d", u.ID(), from))
+		},
+	}, false)
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	a.get(t, j, "/whoami", uaA)
+	delete(j, "session")
+	a.get(t, j, "/whoami", uaA)
+	a.get(t, j, "/logout", uaA)
+	want := fmt.Sprintf("login 42|load 42 %d|load 42 %d|load 42 %d|logout 42", FromSession, FromRemember, FromSession)
+	if got := strings.Join(log, "|"); got != want {
+		t.Fatalf("hooks %q, want %q", got, want)
+	}
+}
+
+func TestDestroyOnLogout(t *testing.T) {
+	a := newApp(t, Config{Keys: [][]byte{rememberKey}, DestroyOnLogout: true}, true)
+	j := jar{}
+	a.get(t, j, "/set", uaA)
+	a.get(t, j, "/login/42", uaA)
+	r := a.get(t, j, "/logout", uaA)
+	if c := r.setCookie("session"); !strings.Contains(c, "Max-Age=0") {
+		t.Fatalf("session not destroyed: %q", r.cookies)
+	}
+}
