@@ -1,4 +1,103 @@
 // Package login is Flask-Login 0.6.2 for seshat sessions: it logs users in
-// and out, loads the current user, protects handlers, and keeps users
+// and out, loads the current user once per request, protects handlers,
+// guards sessions against theft (session protection), and keeps users
 // logged in with a remember-me cookie.
+//
+// # Setup
+//
+//	sm, err := seshat.New(seshat.Config{Keys: [][]byte{sessionKey}, Store: store})
+//	lm, err := login.New(login.Config{
+//		LoadUser: func(ctx context.Context, id string) (login.User, error) {
+//			return db.UserByID(ctx, id) // nil, nil when there is none
+//		},
+//		LoginURL:   "/login",
+//		RefreshURL: "/login",
+//		Tokens:     tokenStore, // or Keys: [][]byte{rememberKey}
+//	})
+//	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+//		u, ok := checkPassword(r)
+//		if !ok { ...; return }
+//		if err := lm.LoginUser(w, r, u, login.LoginOptions{Remember: r.FormValue("remember") == "on"}); err != nil { ... }
+//		next, ok := login.SafeNext(r.FormValue("next"))
+//		if !ok { next = "/" }
+//		http.Redirect(w, r, next, http.StatusSeeOther)
+//	})
+//	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+//		lm.LogoutUser(w, r)
+//		http.Redirect(w, r, "/", http.StatusSeeOther)
+//	})
+//	mux.Handle("/account", lm.Required(accountHandler))
+//	mux.Handle("/account/password", lm.FreshRequired(passwordHandler))
+//	http.ListenAndServe(":8080", sm.Handler(lm.Handler(mux)))
+//
+// [Manager.Handler] must run inside seshat's Manager.Handler: it writes the
+// remember cookie just before the response header, where Flask-Login's
+// after_request hook does.
+//
+// # Flask-Login's wire format
+//
+// The session keys are Flask-Login's: "_user_id", "_fresh", "_id" (the
+// session identifier, see [Identifier]), "_remember" (consumed before the
+// response, never stored) and "_remember_seconds"; "next" with
+// Config.UseSessionForNext. A Flask app and a seshat app sharing the
+// session cookie (same secret key) therefore share logins. Required and
+// FreshRequired redirect and flash exactly as login_required and
+// fresh_login_required do; the flash goes to Flask's "_flashes" list.
+//
+// Flask-Login computes "_id" from the first X-Forwarded-For address when
+// that header is present, which any client can forge. seshat uses the
+// connection's address unless Config.TrustForwardedFor says a proxy
+// overwrites the header; a Flask app behind such a proxy needs it on to
+// agree on "_id" (otherwise basic protection marks shared logins not fresh).
+//
+// # Remember-me cookies
+//
+// By default ([RememberTokens]) the remember cookie is seshat's own:
+//
+//   - With Config.Tokens (a [TokenStore]; [MemoryTokens] for tests), it is
+//     "selector:validator", 128 and 256 random bits, and the store keeps
+//     only SHA-256(validator), the owner and the expiry. Each use rotates
+//     the validator; presenting a rotated-out validator after
+//     Config.TokenGrace is treated as theft and revokes every token of the
+//     user (Config.OnTheft is told). Logout revokes the token it carried,
+//     [Manager.RevokeRemembered] all of a user's.
+//   - With Config.Keys only, it is a signed token carrying the user id, its
+//     expiry and a generation number. There is no server state, so it is
+//     neither rotated nor revocable one by one: logout deletes it from the
+//     browser, not from a copy. Config.Generation returns the user's
+//     current generation from the application's database; bumping it (on
+//     "log out everywhere", a password change) revokes all of the user's
+//     tokens at once. Without Generation a copied token works until it
+//     expires.
+//
+// [RememberFlask] issues Flask-Login's cookie, "user_id|hex(HMAC-SHA512(
+// key, user_id))", with Flask-Login's name, attributes and defaults, so a
+// Flask app reads it. It never expires on the server (only the browser
+// drops it after its Expires) and cannot be revoked: a copy works as long
+// as the key does. Use it only while a Flask app shares the cookie.
+//
+// Remember durations over 400 days are refused (Config) or clamped
+// (LoginOptions.Duration): RFC 6265bis caps cookie lifetimes there.
+//
+// # Lifecycle
+//
+// LoginUser renews the session (in store mode a new id, the old record
+// deleted, against fixation) and records the owner with
+// Session.SetUserID, so a store with a UserIndex can list and revoke a
+// user's sessions. A login from the remember cookie renews the session too
+// and is never fresh, so FreshRequired asks for the password again.
+// LogoutUser removes Flask-Login's keys, deletes the remember cookie and
+// renews the session, or destroys it with Config.DestroyOnLogout.
+//
+// # Redirects after login
+//
+// Flask-Login puts the requested URL in "next" and leaves checking it to
+// the application. Always pass it through [SafeNext], which keeps only
+// same-site relative paths.
+//
+// # Flash messages
+//
+// Until package flash exists, the login and refresh messages are appended
+// to the session's "_flashes" list in Flask's format by a small internal
+// helper; Flask's get_flashed_messages reads them.
 package login
