@@ -32,8 +32,9 @@ const (
 // ErrCorruptRecord is returned (wrapped, naming the operation and the key's
 // row) when a row's data column is not the JSON object of strings this
 // package writes: someone edited the table by hand, or another program
-// shares it.
-var ErrCorruptRecord = errors.New("pgstore: corrupt session record")
+// shares it. It wraps [seshat.ErrCorruptRecord], so the middleware starts a
+// fresh session rather than answering 503.
+var ErrCorruptRecord = fmt.Errorf("pgstore: %w", seshat.ErrCorruptRecord)
 
 // Options configures a [Store]. The zero value is usable: table
 // "seshat_sessions", created if missing, no background cleanup.

@@ -36,7 +36,7 @@ const (
 
 // ErrCorruptRecord is returned (wrapped, naming the operation) when a row's
 // data column is not the JSON object of strings this package writes.
-var ErrCorruptRecord = errors.New("sqlitestore: corrupt session record")
+var ErrCorruptRecord = fmt.Errorf("sqlitestore: %w", seshat.ErrCorruptRecord)
 
 // Options configures a [Store]. The zero value is usable: table
 // "seshat_sessions", a 5 s busy timeout, no background cleanup.
