@@ -600,3 +600,53 @@ func TestDestroyOnLogout(t *testing.T) {
 		t.Fatalf("session not destroyed: %q", r.cookies)
 	}
 }
+
+func TestConcurrentUseOfOneTokenIsNoTheft(t *testing.T) {
+	store := NewMemoryTokens(nil)
+	var thefts atomic.Int32
+	a := newApp(t, Config{Tokens: store, OnTheft: func(context.Context, string) { thefts.Add(1) }}, false)
+	store.now = a.clock.Now
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	tok := j["remember_token"]
+	var wg sync.WaitGroup
+	bodies := make([]string, 8)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bodies[i] = a.get(t, jar{"remember_token": tok}, "/whoami", uaA).body
+		}()
+	}
+	wg.Wait()
+	for i, b := range bodies {
+		if b != "42 fresh=false" {
+			t.Errorf("request %d: %q", i, b)
+		}
+	}
+	if thefts.Load() != 0 || store.Len() != 1 {
+		t.Fatalf("thefts %d, tokens %d", thefts.Load(), store.Len())
+	}
+}
+
+func TestMemoryTokensSweep(t *testing.T) {
+	c := &clock{t: time.Unix(1_800_000_000, 0)}
+	s := NewMemoryTokens(c.Now)
+	ctx := context.Background()
+	for i := range 1000 {
+		_ = s.Put(ctx, fmt.Sprint(i), Token{UserID: "u", Expires: c.Now().Add(time.Minute)})
+		c.Add(time.Second)
+	}
+	if s.Len() > 2*60+64 {
+		t.Fatalf("%d tokens kept, most of them expired", s.Len())
+	}
+	if _, err := s.Get(ctx, "0"); !errors.Is(err, ErrTokenNotFound) {
+		t.Fatalf("expired token: %v", err)
+	}
+	if _, err := s.Get(ctx, "999"); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.DeleteUser(ctx, "u"); n == 0 || s.Len() != 0 {
+		t.Fatalf("DeleteUser removed %d, %d left", n, s.Len())
+	}
+}

@@ -70,6 +70,9 @@ type MemoryTokens struct {
 	mu     sync.Mutex
 	now    func() time.Time
 	tokens map[string]Token
+	// sweepAt is the size at which Put next drops expired tokens, so the
+	// map stays within twice its live size.
+	sweepAt int
 }
 
 // NewMemoryTokens returns an empty MemoryTokens; now is its clock (nil
@@ -97,6 +100,15 @@ func (s *MemoryTokens) Put(_ context.Context, selector string, t Token) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[selector] = t
+	if len(s.tokens) >= s.sweepAt {
+		now := s.now()
+		for k, t := range s.tokens {
+			if !t.Expires.After(now) {
+				delete(s.tokens, k)
+			}
+		}
+		s.sweepAt = max(64, 2*len(s.tokens))
+	}
 	return nil
 }
 
