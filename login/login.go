@@ -473,6 +473,9 @@ func (m *Manager) RevokeRemembered(ctx context.Context, userID string) error {
 // CurrentUser returns the request's user, loading it once per request
 // (Flask-Login's current_user): from the session's "_user_id", or from the
 // remember cookie. It returns Config.Anonymous when nobody is logged in.
+// The per-request methods (CurrentUser, LoginUser, LogoutUser,
+// ConfirmLogin) keep state for the request without locking: call them from
+// the handler's goroutine, or synchronise goroutines that share a request.
 func (m *Manager) CurrentUser(r *http.Request) User {
 	st, s, err := m.state(r)
 	if err != nil {
@@ -779,6 +782,16 @@ func (m *Manager) loadRemembered(r *http.Request, st *state, s *seshat.Session, 
 		return nil, false, err
 	}
 	if u == nil {
+		if !flaskMode {
+			// The user is gone: retire the token and its cookie.
+			if newValue != "" {
+				c = newValue
+			}
+			if err := m.tokens.revoke(ctx, c); err != nil {
+				m.cfg.Logger.Error("login: revoking the remember token failed", "err", err.Error())
+			}
+			st.clear = true
+		}
 		return nil, false, nil
 	}
 	s.Renew()

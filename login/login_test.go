@@ -650,3 +650,21 @@ func TestMemoryTokensSweep(t *testing.T) {
 		t.Fatalf("DeleteUser removed %d, %d left", n, s.Len())
 	}
 }
+
+func TestRememberTokenOfDeletedUser(t *testing.T) {
+	store := NewMemoryTokens(nil)
+	a := newApp(t, Config{Tokens: store}, false)
+	j := jar{}
+	a.get(t, j, "/login/99?remember=1", uaA) // 99 is unknown to LoadUser
+	if store.Len() != 1 {
+		t.Fatalf("%d tokens", store.Len())
+	}
+	delete(j, "session")
+	r := a.get(t, j, "/whoami", uaA)
+	if r.body != "anonymous" || !strings.Contains(r.setCookie("remember_token"), "Max-Age=0") {
+		t.Fatalf("token of a deleted user: %q %q", r.body, r.cookies)
+	}
+	if store.Len() != 0 {
+		t.Fatalf("token of a deleted user kept: %d", store.Len())
+	}
+}
