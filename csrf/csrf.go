@@ -33,10 +33,6 @@ const (
 	DefaultTimeLimit = 3600 * time.Second
 )
 
-// DefaultHeaders are the headers read when no form field holds a token
-// (WTF_CSRF_HEADERS).
-var DefaultHeaders = []string{"X-CSRFToken", "X-CSRF-Token"}
-
 // maxMultipartMemory bounds the memory a multipart form may use while the
 // protector looks for the token (net/http's default for FormValue).
 const maxMultipartMemory = 32 << 20
@@ -54,7 +50,7 @@ type Options struct {
 	// form) is read too, as Flask-WTF does.
 	FieldName string
 	// Headers are read, in order, when no form field holds a token; default
-	// DefaultHeaders (WTF_CSRF_HEADERS).
+	// X-CSRFToken then X-CSRF-Token (Flask-WTF's WTF_CSRF_HEADERS).
 	Headers []string
 	// Salt of the token serializer; default "wtf-csrf-token". Flask-WTF has
 	// no setting for it: change it only to keep tokens apart on purpose.
@@ -137,7 +133,7 @@ func New(keys [][]byte, opts Options) (*Protector, error) {
 		p.field = DefaultFieldName
 	}
 	if p.headers == nil {
-		p.headers = DefaultHeaders
+		p.headers = []string{"X-CSRFToken", "X-CSRF-Token"}
 	}
 	p.headers = slices.Clone(p.headers)
 	if p.timeLimit == 0 {
@@ -240,11 +236,15 @@ func (p *Protector) Check(r *http.Request) error {
 			return &originError{}
 		}
 	}
+	token := p.tokenFrom(r)
+	if token == "" {
+		return ErrTokenMissing // before the session is touched, as Flask-WTF
+	}
 	s, err := seshat.Lookup(r.Context())
 	if err != nil {
 		return err
 	}
-	if err := p.validate(p.tokenFrom(r), s); err != nil {
+	if err := p.validate(token, s); err != nil {
 		return err
 	}
 	if secure && p.strict {

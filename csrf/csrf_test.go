@@ -413,3 +413,29 @@ func TestNewErrors(t *testing.T) {
 		}
 	}
 }
+
+// Without the session middleware a checked request is a configuration
+// error: 500, never a pass.
+func TestNoSessionMiddleware(t *testing.T) {
+	p, err := csrf.New([][]byte{[]byte(key)}, csrf.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	})))
+	defer srv.Close()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", nil)
+	req.Header.Set("X-CSRFToken", "x")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 500 {
+		t.Errorf("status %d, want 500", resp.StatusCode)
+	}
+	if err := p.Check(httptest.NewRequest("POST", "/", nil)); !errors.Is(err, csrf.ErrTokenMissing) {
+		t.Errorf("Check without token: %v", err)
+	}
+}

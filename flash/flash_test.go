@@ -433,3 +433,25 @@ func TestTamperedCookie(t *testing.T) {
 		t.Errorf("valid: %d %s", got.status, got.body)
 	}
 }
+
+// HD-01: reading flashes, even none, makes the response vary on Cookie.
+func TestVaryCookie(t *testing.T) {
+	m := manager(t, "flash-test-key-0123456789abcdef0123", time.Now().Unix())
+	srv := httptest.NewServer(m.Handler(flash.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := seshat.FromContext(r.Context())
+		switch r.URL.Path {
+		case "/peek":
+			flash.Peek(s)
+		case "/pop":
+			flash.Pop(s)
+		case "/messages":
+			flash.Messages(r)
+		}
+	}))))
+	defer srv.Close()
+	for _, p := range []string{"/peek", "/pop", "/messages"} {
+		if got := get(t, srv.URL+p, ""); !slicesEqual(got.vary, []string{"Cookie"}) || len(got.setCookie) != 0 {
+			t.Errorf("%s: Vary %q, Set-Cookie %q", p, got.vary, got.setCookie)
+		}
+	}
+}
