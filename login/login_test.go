@@ -668,3 +668,127 @@ func TestRememberTokenOfDeletedUser(t *testing.T) {
 		t.Fatalf("token of a deleted user kept: %d", store.Len())
 	}
 }
+
+func TestSignedTokenRefresh(t *testing.T) {
+	a := newApp(t, Config{Keys: [][]byte{rememberKey}, RememberRefreshEachRequest: true, RememberDuration: 24 * time.Hour}, false)
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	first := j["remember_token"]
+	a.clock.Add(20 * time.Hour)
+	r := a.get(t, j, "/whoami", uaA)
+	if c := r.setCookie("remember_token"); !strings.Contains(c, "Max-Age=86400") || j["remember_token"] == first {
+		t.Fatalf("signed token not refreshed: %q", r.cookies)
+	}
+	a.clock.Add(20 * time.Hour)
+	if r := a.get(t, jar{"remember_token": j["remember_token"]}, "/whoami", uaA); r.body != "42 fresh=false" {
+		t.Fatalf("refreshed signed token: %q", r.body)
+	}
+	if r := a.get(t, jar{"remember_token": first}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("expired first token: %q", r.body)
+	}
+}
+
+func TestUnauthorizedVariants(t *testing.T) {
+	mk := func(cfg Config) (*Manager, http.Handler) {
+		cfg.LoadUser = loadVectorUser
+		cfg.Keys = [][]byte{rememberKey}
+		cfg.Logger = slog.New(slog.DiscardHandler)
+		lm, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm, _ := seshat.New(seshat.Config{Keys: [][]byte{sessionKey}, Logger: slog.New(slog.DiscardHandler)})
+		ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+		mux := http.NewServeMux()
+		mux.Handle("/req", lm.Required(ok))
+		mux.Handle("/fresh", lm.FreshRequired(ok))
+		mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+			_ = lm.LoginUser(w, r, testUser("42"), LoginOptions{NotFresh: true})
+		})
+		return lm, sm.Handler(lm.Handler(mux))
+	}
+	run := func(h http.Handler, method, path string, j jar) result {
+		srv := httptest.NewServer(h)
+		defer srv.Close()
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		for k, v := range j {
+			req.AddCookie(&http.Cookie{Name: k, Value: v})
+		}
+		res, err := (&http.Client{CheckRedirect: noRedirect}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		for _, c := range res.Cookies() {
+			j[c.Name] = c.Value
+		}
+		return result{status: res.StatusCode, body: string(b), loc: res.Header.Get("Location")}
+	}
+	// No LoginURL or RefreshURL: 401, as Flask-Login's abort(401).
+	_, h := mk(Config{})
+	if r := run(h, "GET", "/req", jar{}); r.status != 401 {
+		t.Errorf("no LoginURL: %d", r.status)
+	}
+	if r := run(h, "GET", "/fresh", jar{}); r.status != 401 {
+		t.Errorf("anonymous fresh, no LoginURL: %d", r.status)
+	}
+	if r := run(h, "OPTIONS", "/fresh", jar{}); r.status != 200 {
+		t.Errorf("OPTIONS fresh: %d", r.status)
+	}
+	if r := run(h, "OPTIONS", "/req", jar{}); r.status != 200 {
+		t.Errorf("OPTIONS req: %d", r.status)
+	}
+	j := jar{}
+	run(h, "GET", "/login", j)
+	if r := run(h, "GET", "/fresh", j); r.status != 401 {
+		t.Errorf("stale login, no RefreshURL: %d", r.status)
+	}
+	// Custom handlers.
+	teapot := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	_, h = mk(Config{Unauthorized: teapot, NeedsRefresh: teapot})
+	if r := run(h, "GET", "/req", jar{}); r.status != http.StatusTeapot {
+		t.Errorf("Unauthorized handler: %d", r.status)
+	}
+	j = jar{}
+	run(h, "GET", "/login", j)
+	if r := run(h, "GET", "/fresh", j); r.status != http.StatusTeapot {
+		t.Errorf("NeedsRefresh handler: %d", r.status)
+	}
+	// A login page on another host gets the full URL as next.
+	_, h = mk(Config{LoginURL: "https://accounts.example/login?lang=en#top", NoFlash: true})
+	r := run(h, "GET", "/req?a=1", jar{})
+	if !strings.HasPrefix(r.loc, "https://accounts.example/login?lang=en&next=http%3A%2F%2F127.0.0.1%3A") || !strings.HasSuffix(r.loc, "%2Freq%3Fa%3D1#top") {
+		t.Errorf("cross-host login URL: %q", r.loc)
+	}
+}
+
+func TestFlushSendsRememberCookie(t *testing.T) {
+	lm, err := New(Config{LoadUser: loadVectorUser, Tokens: NewMemoryTokens(nil), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, _ := seshat.New(seshat.Config{Keys: [][]byte{sessionKey}, Logger: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(sm.Handler(lm.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := lm.LoginUser(w, r, testUser("42"), LoginOptions{Remember: true}); err != nil {
+			t.Error(err)
+		}
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			t.Error(err)
+		}
+		fmt.Fprint(w, "streamed")
+	}))))
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var names []string
+	for _, c := range res.Cookies() {
+		names = append(names, c.Name)
+	}
+	if strings.Join(names, ",") != "remember_token,session" {
+		t.Fatalf("cookies after Flush: %v", names)
+	}
+}
