@@ -507,19 +507,38 @@ func TestConfigLimits(t *testing.T) {
 }
 
 func TestDurationClamped(t *testing.T) {
-	a := newApp(t, Config{Tokens: NewMemoryTokens(nil)}, false)
-	req := httptest.NewRequest("GET", "/", nil)
-	w := httptest.NewRecorder()
+	lm, err := New(Config{LoadUser: loadVectorUser, Tokens: NewMemoryTokens(nil), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sm, _ := seshat.New(seshat.Config{Keys: [][]byte{sessionKey}, Logger: slog.New(slog.DiscardHandler)})
-	var secs any
-	sm.Handler(a.lm.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := a.lm.LoginUser(w, r, testUser("42"), LoginOptions{Remember: true, Duration: 1000 * 24 * time.Hour}); err != nil {
-			t.Fatal(err)
+	srv := httptest.NewServer(sm.Handler(lm.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := lm.LoginUser(w, r, testUser("42"), LoginOptions{Remember: true, Duration: 1000 * 24 * time.Hour}); err != nil {
+			t.Error(err)
 		}
-		secs, _ = seshat.FromContext(r.Context()).Get(KeyRememberSeconds)
-	}))).ServeHTTP(w, req)
-	if secs != MaxRememberDuration.Seconds() {
-		t.Fatalf("_remember_seconds = %v, want %v", secs, MaxRememberDuration.Seconds())
+	}))))
+	defer srv.Close()
+	res, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var maxAge int
+	var secs any
+	for _, c := range res.Cookies() {
+		switch c.Name {
+		case "remember_token":
+			maxAge = c.MaxAge
+		case "session":
+			v, err := seshat.DecodeUnverified(c.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			secs = v[KeyRememberSeconds]
+		}
+	}
+	if maxAge != int(MaxRememberDuration/time.Second) || secs != MaxRememberDuration.Seconds() {
+		t.Fatalf("Max-Age %d, _remember_seconds %v; want both clamped to 400 days", maxAge, secs)
 	}
 }
 
@@ -529,30 +548,45 @@ func (u inactiveUser) ID() string     { return string(u) }
 func (u inactiveUser) IsActive() bool { return false }
 
 func TestLoginErrors(t *testing.T) {
-	lm, err := New(Config{LoadUser: loadVectorUser, Keys: [][]byte{rememberKey}})
+	lm, err := New(Config{LoadUser: loadVectorUser, Keys: [][]byte{rememberKey}, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sm, _ := seshat.New(seshat.Config{Keys: [][]byte{sessionKey}})
+	sm, _ := seshat.New(seshat.Config{Keys: [][]byte{sessionKey}, Logger: slog.New(slog.DiscardHandler)})
 	var errs []error
-	h := sm.Handler(lm.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var anon string
+	mux := http.NewServeMux()
+	mux.Handle("/", sm.Handler(lm.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		errs = append(errs,
 			lm.LoginUser(w, r, inactiveUser("1"), LoginOptions{}),
 			lm.LoginUser(w, r, testUser(""), LoginOptions{}),
 			lm.LoginUser(w, r, inactiveUser("1"), LoginOptions{Force: true}),
 		)
-	})))
-	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
-	if !errors.Is(errs[0], ErrInactive) || !errors.Is(errs[1], ErrNoID) || errs[2] != nil {
+	}))))
+	// Without the middleware.
+	mux.HandleFunc("/bare", func(w http.ResponseWriter, r *http.Request) {
+		errs = append(errs, lm.LoginUser(w, r, testUser("1"), LoginOptions{}), lm.LogoutUser(w, r), lm.ConfirmLogin(r))
+		anon = lm.CurrentUser(r).ID()
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, p := range []string{"/", "/bare"} {
+		res, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	if len(errs) != 6 || !errors.Is(errs[0], ErrInactive) || !errors.Is(errs[1], ErrNoID) || errs[2] != nil {
 		t.Fatalf("errors %v", errs)
 	}
-	// Without the middleware.
-	r := httptest.NewRequest("GET", "/", nil)
-	if err := lm.LoginUser(httptest.NewRecorder(), r, testUser("1"), LoginOptions{}); !errors.Is(err, ErrNoMiddleware) {
-		t.Fatalf("no middleware: %v", err)
+	for _, err := range errs[3:] {
+		if !errors.Is(err, ErrNoMiddleware) {
+			t.Fatalf("no middleware: %v", err)
+		}
 	}
-	if u := lm.CurrentUser(r); u.ID() != "" {
-		t.Fatalf("no middleware: user %q", u.ID())
+	if anon != "" {
+		t.Fatalf("no middleware: user %q", anon)
 	}
 }
 
