@@ -66,7 +66,9 @@
 // Deliberate: refusals are 403, not 400; the origin check is added; every
 // unsafe method is checked, not only POST, PUT, PATCH and DELETE; when
 // several form fields end in "csrf_token", they are tried in sorted order
-// (Python keeps the form's order). Tokens are not masked per response
+// (Python keeps the form's order); a form body is read only on POST, PUT and
+// PATCH (net/http's rule; Werkzeug reads one on any method), so a DELETE
+// sends its token in a header. Tokens are not masked per response
 // (BREACH): Flask-WTF's are not either, and masked tokens would not be
 // Flask's; a token changes with its one-second timestamp. A compressible
 // secret (never a random one) is compressed and labelled like Python's zlib,
