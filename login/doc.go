@@ -76,6 +76,15 @@
 // drops it after its Expires) and cannot be revoked: a copy works as long
 // as the key does. Use it only while a Flask app shares the cookie.
 //
+// In Flask-compatible mode a login from the remember cookie sets
+// "_user_id" and "_fresh" but not "_id", exactly as Flask-Login 0.6.2 does;
+// with strong protection the next request then fails the check and logs
+// the user out (a Flask-Login quirk kept for parity). With seshat's tokens
+// the remember login records "_id" too, so strong protection keeps it.
+// Flask-compatible mode also refuses (LoginUser returns an error) to
+// remember a user id with bytes Werkzeug would quote in a cookie value
+// (spaces, commas, quotes, non-ASCII...).
+//
 // Remember durations over 400 days are refused (Config) or clamped
 // (LoginOptions.Duration): RFC 6265bis caps cookie lifetimes there.
 //
