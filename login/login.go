@@ -160,7 +160,8 @@ type Config struct {
 	LoginMessage, RefreshMessage string
 	// MessageCategory is their flash category; default "message".
 	MessageCategory string
-	NoFlash         bool
+	// NoFlash flashes nothing before the redirects.
+	NoFlash bool
 	// UseSessionForNext keeps the next URL in the session under "next"
 	// instead of the query (USE_SESSION_FOR_NEXT).
 	UseSessionForNext bool
