@@ -102,6 +102,12 @@ type Config struct {
 	// key of an id; nil means seshat's scheme: a signed 256-bit random id
 	// whose hex SHA-256 is the store key.
 	IDScheme IDScheme
+	// MaxRecordSize caps, with a Store, the bytes of encoded values one
+	// request may write (default 1 MiB). A larger write fails with
+	// ErrRecordTooLarge through ErrorHandler and nothing reaches the store:
+	// a session is no place for bulk data, and engines have limits of their
+	// own (Redis 512 MB per value, MariaDB's max_allowed_packet).
+	MaxRecordSize int
 	// MaxDecodedSize caps the decompressed size of a cookie payload, so a
 	// small zlib bomb cannot allocate much; default 64 KiB, far above what
 	// fits in a 4 KB cookie of ordinary data.
@@ -148,6 +154,9 @@ func (c Config) settings() (*settings, error) {
 	}
 	if s.Lifetime <= 0 {
 		s.Lifetime = DefaultLifetime
+	}
+	if s.MaxRecordSize <= 0 {
+		s.MaxRecordSize = 1 << 20
 	}
 	if s.MaxDecodedSize <= 0 {
 		s.MaxDecodedSize = 64 << 10

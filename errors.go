@@ -32,6 +32,9 @@ var (
 	// [MaxCookieSize] bytes; browsers drop such cookies silently, so seshat
 	// refuses to send it. Use a server-side Store for large sessions.
 	ErrCookieTooLarge = errors.New("seshat: session cookie too large")
+	// ErrRecordTooLarge is reported, with a Store, when a request would
+	// write more than Config.MaxRecordSize bytes of values.
+	ErrRecordTooLarge = errors.New("seshat: session record too large")
 	// ErrHeadersWritten is returned when a session is changed after the
 	// response header went out; the change cannot reach the client.
 	ErrHeadersWritten = errors.New("seshat: session changed after the response header was written")

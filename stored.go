@@ -93,14 +93,18 @@ func decodeRecord(rec *Record) (map[string]any, error) {
 	return values, nil
 }
 
-func encodeValues(values map[string]any) (map[string][]byte, error) {
+func encodeValues(values map[string]any, limit int) (map[string][]byte, error) {
 	out := make(map[string][]byte, len(values))
+	size := 0
 	for k, v := range values {
 		b, err := taggedjson.Marshal(v)
 		if err != nil {
 			return nil, fmt.Errorf("seshat: encode %s: %w", quoteKey(k), err)
 		}
 		out[k] = b
+		if size += len(k) + len(b); size > limit {
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrRecordTooLarge, limit)
+		}
 	}
 	return out, nil
 }
@@ -175,7 +179,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 			return storeFailure("touch", err)
 		}
 	case s.id == "" || s.renew:
-		vals, err := encodeValues(s.values)
+		vals, err := encodeValues(s.values, st.MaxRecordSize)
 		if err != nil {
 			return err
 		}
@@ -215,7 +219,7 @@ func (m *Manager) writeChanges(s *Session, key string, expires time.Time) (gone 
 	st := m.settings
 	merger, ok := st.Store.(Merger)
 	if !ok {
-		vals, err := encodeValues(s.values)
+		vals, err := encodeValues(s.values, st.MaxRecordSize)
 		if err != nil {
 			return false, err
 		}
@@ -225,6 +229,7 @@ func (m *Manager) writeChanges(s *Session, key string, expires time.Time) (gone 
 		return false, nil
 	}
 	ch := &Change{Set: make(map[string][]byte, len(s.changes)), Expires: expires, UserID: s.userID, SetUser: s.userSet}
+	size := 0
 	for k, op := range s.changes {
 		v, present := s.values[k]
 		if op == OpDelete || !present {
@@ -236,6 +241,9 @@ func (m *Manager) writeChanges(s *Session, key string, expires time.Time) (gone 
 			return false, fmt.Errorf("seshat: encode %s: %w", quoteKey(k), err)
 		}
 		ch.Set[k] = b
+		if size += len(k) + len(b); size > st.MaxRecordSize {
+			return false, fmt.Errorf("%w: more than %d bytes", ErrRecordTooLarge, st.MaxRecordSize)
+		}
 	}
 	err = merger.Merge(s.ctx, key, ch)
 	if errors.Is(err, ErrSessionGone) {

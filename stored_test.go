@@ -324,3 +324,39 @@ func TestStoreCorruptRecordFromStore(t *testing.T) {
 		t.Fatal("a write after a corrupt record kept the old id")
 	}
 }
+
+func TestStoreRecordTooLarge(t *testing.T) {
+	store := newCountingStore()
+	var got error
+	m := storeManager(t, store, func(c *seshat.Config) {
+		c.MaxRecordSize = 64 << 10
+		c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			http.Error(w, "too large", http.StatusInternalServerError)
+		}
+	})
+	mux := routes()
+	mux.HandleFunc("/huge", func(w http.ResponseWriter, r *http.Request) {
+		seshat.FromContext(r.Context()).Set("blob", strings.Repeat("x", 100<<10))
+	})
+	c := newClient(t, m, mux)
+	// A new session (Save path) and an existing one (Merge path).
+	for _, path := range []string{"/huge", "/set", "/huge"} {
+		resp, _ := c.get(path)
+		calls := store.take()
+		if path != "/huge" {
+			continue
+		}
+		if resp.StatusCode != 500 || !errors.Is(got, seshat.ErrRecordTooLarge) {
+			t.Fatalf("%s: status %d, err %v", path, resp.StatusCode, got)
+		}
+		for _, call := range calls {
+			if call == "Save" || call == "Merge" {
+				t.Fatalf("an oversized record reached the store: %v", calls)
+			}
+		}
+	}
+	if _, body := c.get("/user"); body != "alice" {
+		t.Fatalf("the session before the refused write is gone: %q", body)
+	}
+}

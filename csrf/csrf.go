@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/subtle"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -427,16 +426,6 @@ func (p *Protector) Mint(raw string, at time.Time) (string, error) {
 		return "", fmt.Errorf("csrf: %w", err)
 	}
 	body := signing.AppendURLSafeBody(nil, payload, signing.CompressAuto)
-	if len(body) > 3 && body[0] == '.' {
-		// A compressed body. Python's zlib.compress labels its stream as
-		// made at the default level (header 78 9C); seshat's encoder writes
-		// the same deflate data under the "fastest" label (78 01). The label
-		// is informational only; use Python's so the token is identical.
-		if z, err := base64.RawURLEncoding.DecodeString(string(body[1:])); err == nil && len(z) > 2 && z[0] == 0x78 && z[1] == 0x01 {
-			z[1] = 0x9c
-			body = append(body[:1], base64.RawURLEncoding.EncodeToString(z)...)
-		}
-	}
 	return string(p.signer.SignAt(body, at)), nil
 }
 

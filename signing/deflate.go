@@ -96,7 +96,11 @@ func appendZlibIfShorter(dst, src []byte, limit int) ([]byte, bool) {
 	if 2+size+4 >= limit {
 		return dst, false
 	}
-	dst = append(dst, 0x78, 0x01) // deflate, 32 KB window, "fastest" level
+	// deflate, 32 KB window, and the "default level" label that Python's
+	// zlib.compress writes: the label is informational, and using Python's
+	// makes our stream byte-identical to its own wherever the deflate data
+	// agree (short, incompressible-looking payloads often do).
+	dst = append(dst, 0x78, 0x9c)
 	dst = e.write(dst)
 	return binary.BigEndian.AppendUint32(dst, adler32.Checksum(src)), true
 }
