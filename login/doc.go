@@ -54,7 +54,9 @@
 //
 // By default ([RememberTokens]) the remember cookie is seshat's own:
 //
-//   - With Config.Tokens (a [TokenStore]; [MemoryTokens] for tests), it is
+//   - With Config.Tokens (a [TokenStore]: [MemoryTokens] for tests and one
+//     process, [SessionStoreTokens] to keep them in a seshat session store
+//     such as Redis or SQL), it is
 //     "selector:validator", 128 and 256 random bits, and the store keeps
 //     only SHA-256(validator), the owner and the expiry. Each use rotates
 //     the validator; presenting a rotated-out validator after

@@ -826,3 +826,54 @@ func TestFlushSendsRememberCookie(t *testing.T) {
 		t.Fatalf("cookies after Flush: %v", names)
 	}
 }
+
+func TestSessionStoreTokens(t *testing.T) {
+	ms := memstore.New(memstore.Options{})
+	defer ms.Close()
+	var thefts atomic.Int32
+	a := newApp(t, Config{Tokens: SessionStoreTokens(ms), OnTheft: func(context.Context, string) { thefts.Add(1) }}, false)
+	ctx := context.Background()
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	c1 := j["remember_token"]
+	if infos, _ := ms.ListByUser(ctx, RememberOwnerPrefix+"42"); len(infos) != 1 {
+		t.Fatalf("tokens listed under the owner: %v", infos)
+	}
+	if infos, _ := ms.ListByUser(ctx, "42"); len(infos) != 0 {
+		t.Fatalf("a token is listed as a session: %v", infos)
+	}
+	delete(j, "session")
+	if r := a.get(t, j, "/whoami", uaA); r.body != "42 fresh=false" {
+		t.Fatalf("remember login: %q", r.body)
+	}
+	c2 := j["remember_token"]
+	if c2 == c1 {
+		t.Fatal("not rotated")
+	}
+	// Grace, then theft.
+	if r := a.get(t, jar{"remember_token": c1}, "/whoami", uaA); r.body != "42 fresh=false" {
+		t.Fatalf("grace: %q", r.body)
+	}
+	a.clock.Add(time.Minute)
+	if r := a.get(t, jar{"remember_token": c1}, "/whoami", uaA); r.body != "anonymous" || thefts.Load() != 1 {
+		t.Fatalf("theft: %q, %d", r.body, thefts.Load())
+	}
+	if r := a.get(t, jar{"remember_token": c2}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("current token after theft: %q", r.body)
+	}
+	// Logout revokes; RevokeRemembered revokes all.
+	k := jar{}
+	a.get(t, k, "/login/42?remember=1", uaA)
+	copied := jar{"remember_token": k["remember_token"]}
+	a.get(t, k, "/logout", uaA)
+	if r := a.get(t, copied, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("after logout: %q", r.body)
+	}
+	a.get(t, k, "/login/42?remember=1", uaA)
+	if err := a.lm.RevokeRemembered(ctx, "42"); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.get(t, jar{"remember_token": k["remember_token"]}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("after RevokeRemembered: %q", r.body)
+	}
+}

@@ -283,6 +283,9 @@ func (t *storeTokens) use(ctx context.Context, v string) (string, string, time.T
 	// The selector is live but the validator is not its current one: a
 	// copy of the cookie was used after the browser's (or the thief's)
 	// rotation. Revoke everything of this user.
+	if err := t.store.Delete(ctx, sel); err != nil {
+		t.m.cfg.Logger.Error("login: revoking a stolen remember token failed", "err", err.Error())
+	}
 	if _, err := t.store.DeleteUser(ctx, tok.UserID); err != nil {
 		t.m.cfg.Logger.Error("login: revoking remember tokens after a theft failed", "err", err.Error())
 	}
