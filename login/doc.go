@@ -108,7 +108,7 @@
 //
 // # Flash messages
 //
-// Until package flash exists, the login and refresh messages are appended
-// to the session's "_flashes" list in Flask's format by a small internal
-// helper; Flask's get_flashed_messages reads them.
+// The login and refresh messages are flashed with package flash, in Flask's
+// "_flashes" format, so flash.Messages in Go and get_flashed_messages in
+// Flask both show them.
 package login

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/seshat-go/seshat"
-	"github.com/seshat-go/seshat/taggedjson"
+	"github.com/seshat-go/seshat/flash"
 )
 
 // Flask-Login 0.6.2's session keys.
@@ -591,7 +591,9 @@ func (m *Manager) redirectTo(w http.ResponseWriter, r *http.Request, view, msg s
 		return
 	}
 	if !m.cfg.NoFlash {
-		flash(s, m.cfg.MessageCategory, msg)
+		if err := flash.Add(s, m.cfg.MessageCategory, msg); err != nil {
+			m.cfg.Logger.Error("login: flash failed", "err", err.Error())
+		}
 	}
 	var loc string
 	if m.cfg.UseSessionForNext {
@@ -669,15 +671,6 @@ func writeRedirect(w http.ResponseWriter, loc string) {
 var pyHTMLEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#x27;")
 
 func pyHTMLEscape(s string) string { return pyHTMLEscaper.Replace(s) }
-
-// flash appends (category, message) to Flask's "_flashes" list, in Flask's
-// format. It stands in for package flash until that package lands.
-func flash(s *seshat.Session, category, message string) {
-	v, _ := s.Get("_flashes")
-	old, _ := v.([]any)
-	list := append(slices.Clip(old), taggedjson.Tuple{category, message})
-	_ = s.Set("_flashes", list)
-}
 
 // sessionString returns a session value that Flask-Login reads as a str.
 func sessionString(s *seshat.Session, key string) (string, bool) {
