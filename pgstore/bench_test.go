@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/strmap"
 	"github.com/seshat-go/seshat/storetest"
 )
 
@@ -106,7 +107,7 @@ func benchKey(i int) string {
 // rows, with keys shaped like seshat's (hex SHA-256).
 func fill(b *testing.B, pool *pgxpool.Pool, table string, n int) {
 	t := pgx.Identifier{table}.Sanitize()
-	data := string(must(encodeValues(benchValues(0))))
+	data := string(must(strmap.Encode(benchValues(0))))
 	for lo := 1; lo <= n; lo += 100000 {
 		hi := min(lo+100000-1, n)
 		_, err := pool.Exec(context.Background(), `INSERT INTO `+t+` (key, data, user_id, expires_at)

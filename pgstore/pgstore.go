@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/strmap"
 )
 
 // DefaultTable is the table name used when Options.Table is empty.
@@ -289,7 +290,7 @@ func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 	if err != nil {
 		return nil, wrap("load", err)
 	}
-	rec.Values, err = decodeValues(data)
+	rec.Values, err = strmap.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: load: %w: %w", ErrCorruptRecord, err)
 	}
@@ -298,7 +299,7 @@ func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 
 // Save writes rec under key, replacing any row there (expired or not).
 func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error {
-	data, err := encodeValues(rec.Values)
+	data, err := strmap.Encode(rec.Values)
 	if err != nil {
 		return fmt.Errorf("pgstore: save: %w", err)
 	}
@@ -326,7 +327,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // returns an error wrapping seshat.ErrSessionGone. With ch.Create, a missing
 // or expired row is replaced by a new one holding ch.Set.
 func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error {
-	set, err := encodeValues(ch.Set)
+	set, err := strmap.Encode(ch.Set)
 	if err != nil {
 		return fmt.Errorf("pgstore: merge: %w", err)
 	}
@@ -335,7 +336,7 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 		del = []string{}
 	}
 	for _, k := range del {
-		if err := checkText("key", k, k); err != nil {
+		if err := strmap.CheckKey(k); err != nil {
 			return fmt.Errorf("pgstore: merge: %w", err)
 		}
 	}

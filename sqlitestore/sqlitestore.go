@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/strmap"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -390,7 +391,7 @@ func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 		return nil, wrap("load", err)
 	}
 	rec.Expires = time.UnixMicro(expires)
-	rec.Values, err = decodeValues(data)
+	rec.Values, err = strmap.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: load: %w: %w", ErrCorruptRecord, err)
 	}
@@ -399,7 +400,7 @@ func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 
 // Save writes rec under key, replacing any row there (expired or not).
 func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error {
-	data, err := encodeValues(rec.Values)
+	data, err := strmap.Encode(rec.Values)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: save: %w", err)
 	}
@@ -427,7 +428,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // returns an error wrapping seshat.ErrSessionGone. With ch.Create, a missing
 // or expired row is replaced by a new one holding ch.Set.
 func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error {
-	set, err := encodeValues(ch.Set)
+	set, err := strmap.Encode(ch.Set)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: merge: %w", err)
 	}
@@ -436,7 +437,7 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 	for k := range ch.Set {
 		drop = append(drop, k)
 	}
-	dropJSON, err := encodeKeys(drop)
+	dropJSON, err := strmap.EncodeKeys(drop)
 	if err != nil {
 		return fmt.Errorf("sqlitestore: merge: %w", err)
 	}
@@ -599,22 +600,6 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 			return total, nil
 		}
 	}
-}
-
-// encodeKeys writes keys as a JSON array of strings.
-func encodeKeys(keys []string) (string, error) {
-	b := make([]byte, 0, 2+len(keys)*8)
-	b = append(b, '[')
-	for i, k := range keys {
-		if err := checkText("key", k, k); err != nil {
-			return "", err
-		}
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, k)
-	}
-	return string(append(b, ']')), nil
 }
 
 // wrap names the operation and marks failures of the engine (as opposed to

@@ -1,4 +1,15 @@
-package pgstore
+// Package strmap encodes the data column of the SQL stores: a JSON object
+// mapping each session key to a JSON string that holds the value's tagged
+// JSON byte for byte.
+//
+// Keeping each value as a string, rather than as nested JSON, is what makes
+// the round trip exact: PostgreSQL's jsonb would reject NaN, Infinity, \u0000
+// and lone surrogates, all of which Flask's tagged JSON can hold, and would
+// turn a float written as 1e+16 into an integer; SQLite's JSON functions
+// would write NaN back as null. It also lets a merge statement rebuild the
+// object in the engine without ever mistaking a JSON null value for "delete
+// this key".
+package strmap
 
 import (
 	"errors"
@@ -7,13 +18,10 @@ import (
 	"unicode/utf8"
 )
 
-// encodeValues writes the data column: a JSON object mapping each session
-// key to a JSON string that holds the value's tagged JSON byte for byte.
-// Keeping each value as a string (rather than as a nested jsonb value) is
-// what makes the round trip exact: jsonb would reject NaN, Infinity, \u0000
-// and lone surrogates, all of which Flask's tagged JSON can hold, and would
-// turn a float written as 1e+16 into the integer 10000000000000000.
-func encodeValues(values map[string][]byte) ([]byte, error) {
+// Encode writes the data column for values. It refuses keys and values
+// that are not valid UTF-8 or hold a NUL byte, which a SQL text value cannot
+// hold.
+func Encode(values map[string][]byte) ([]byte, error) {
 	n := 2
 	for k, v := range values {
 		n += len(k) + len(v) + 8
@@ -39,7 +47,7 @@ func encodeValues(values map[string][]byte) ([]byte, error) {
 	return append(b, '}'), nil
 }
 
-// checkText refuses what a PostgreSQL text value cannot hold.
+// checkText refuses what a SQL text value cannot hold.
 func checkText(what, key, s string) error {
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("%s %q is not valid UTF-8", what, key)
@@ -82,11 +90,11 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// decodeValues reads the data column back: a JSON object whose values are
+// Decode reads the data column back: a JSON object whose values are
 // all strings. Anything else is an error. The returned values share one
 // buffer (each capped at its own length, so appending to one cannot touch
 // another); data must not be used by the caller afterwards.
-func decodeValues(data []byte) (map[string][]byte, error) {
+func Decode(data []byte) (map[string][]byte, error) {
 	d := decoder{b: data}
 	d.space()
 	if !d.eat('{') {
@@ -273,4 +281,23 @@ func parseHex4(b []byte) (rune, bool) {
 		r = r<<4 | rune(c)
 	}
 	return r, true
+}
+
+// CheckKey refuses a session key that a SQL text value cannot hold.
+func CheckKey(k string) error { return checkText("key", k, k) }
+
+// EncodeKeys writes keys as a JSON array of strings.
+func EncodeKeys(keys []string) (string, error) {
+	b := make([]byte, 0, 2+len(keys)*8)
+	b = append(b, '[')
+	for i, k := range keys {
+		if err := CheckKey(k); err != nil {
+			return "", err
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, k)
+	}
+	return string(append(b, ']')), nil
 }

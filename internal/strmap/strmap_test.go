@@ -1,4 +1,4 @@
-package sqlitestore
+package strmap
 
 import (
 	"encoding/json"
@@ -25,7 +25,7 @@ func FuzzDecodeValues(f *testing.F) {
 			wantErr = wantErr || v == nil // null is not a value this package writes
 		}
 		in := append([]byte(nil), data...)
-		got, err := decodeValues(in)
+		got, err := Decode(in)
 		if wantErr {
 			if err == nil && utf8.Valid(data) {
 				// encoding/json refused it; we may only accept what it
@@ -53,11 +53,11 @@ func FuzzDecodeValues(f *testing.F) {
 		for k, v := range got {
 			enc[k] = v
 		}
-		b, err := encodeValues(enc)
+		b, err := Encode(enc)
 		if err != nil {
 			return // NUL or invalid UTF-8 produced by an escape
 		}
-		back, err := decodeValues(b)
+		back, err := Decode(b)
 		if err != nil || !maps.EqualFunc(back, enc, func(a, b []byte) bool { return string(a) == string(b) }) {
 			t.Fatalf("encode/decode of %q: %q, %v", enc, back, err)
 		}
@@ -69,4 +69,21 @@ func FuzzDecodeValues(f *testing.F) {
 			t.Fatalf("values share spare capacity")
 		}
 	})
+}
+
+func TestEncodeKeys(t *testing.T) {
+	got, err := EncodeKeys([]string{"a", "é\"\\", "\u2028"})
+	if err != nil || got != `["a","é\"\\","\u2028"]` && got != "[\"a\",\"é\\\"\\\\\",\"\u2028\"]" {
+		t.Fatalf("%s %v", got, err)
+	}
+	var back []string
+	if json.Unmarshal([]byte(got), &back) != nil || len(back) != 3 || back[1] != "é\"\\" {
+		t.Fatalf("does not read back: %s", got)
+	}
+	if _, err := EncodeKeys([]string{"a\x00"}); err == nil {
+		t.Fatal("NUL accepted")
+	}
+	if _, err := EncodeKeys([]string{"\xff"}); err == nil {
+		t.Fatal("invalid UTF-8 accepted")
+	}
 }
