@@ -176,3 +176,25 @@ func TestTruthyPermanent(t *testing.T) {
 		}
 	}
 }
+
+func TestLocalsAreRequestScopedAndNeverSaved(t *testing.T) {
+	type key struct{}
+	m := newManager(t, nil)
+	s, _ := m.Load(t.Context(), httptest.NewRequest("GET", "/", nil))
+	if s.Local(key{}) != nil {
+		t.Fatal("fresh local")
+	}
+	s.SetLocal(key{}, 42)
+	if s.Local(key{}) != 42 || s.Accessed() || s.Modified() || s.Len() != 0 {
+		t.Fatal("a local touched the session")
+	}
+	rec := httptest.NewRecorder()
+	m.Save(t.Context(), rec, s)
+	if len(rec.Result().Cookies()) != 0 {
+		t.Fatal("a local was saved")
+	}
+	s2, _ := m.Load(t.Context(), httptest.NewRequest("GET", "/", nil))
+	if s2.Local(key{}) != nil {
+		t.Fatal("locals leaked into another session")
+	}
+}

@@ -44,6 +44,10 @@ func New(cfg Config) (*Manager, error) {
 // Codec returns the codec that signs this manager's cookies.
 func (m *Manager) Codec() *CookieCodec { return m.codec }
 
+// Store returns the configured server-side store, or nil in cookie mode.
+// Packages that keep related records (login's remember tokens) use it.
+func (m *Manager) Store() Store { return m.settings.Store }
+
 // CookieName returns the name of the session cookie.
 func (m *Manager) CookieName() string { return m.settings.name }
 

@@ -65,6 +65,8 @@ type Session struct {
 	fresh bool
 	// lateChange records that a change happened after commit (reported once).
 	lateChange bool
+	// locals are request-scoped values that are never saved.
+	locals map[any]any
 }
 
 // load reads the cookie on first use. Callers hold s.mu.
@@ -353,6 +355,28 @@ func (s *Session) Err() error {
 	defer s.mu.Unlock()
 	s.load()
 	return s.storeErr
+}
+
+// Local returns the request-scoped value stored under key with SetLocal,
+// or nil. Locals live as long as this Session object — one request — and
+// are never saved: packages use them for per-request caches (package flash
+// keeps the messages it popped, so a layout and a page can both read them).
+// Use an unexported key type, as with context values. Reading a local does
+// not load or access the session.
+func (s *Session) Local(key any) any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.locals[key]
+}
+
+// SetLocal stores a request-scoped value under key; see [Session.Local].
+func (s *Session) SetLocal(key, v any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.locals == nil {
+		s.locals = make(map[any]any)
+	}
+	s.locals[key] = v
 }
 
 // snapshot returns what a commit needs, under the lock, and marks the session

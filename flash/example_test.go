@@ -36,7 +36,7 @@ func Example() {
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		page.Execute(w, flash.Messages(r)) // pops the flashes, once per request
 	})
-	srv := httptest.NewServer(sm.Handler(flash.Middleware(mux)))
+	srv := httptest.NewServer(sm.Handler(mux))
 	defer srv.Close()
 
 	jar, _ := cookiejar.New(nil)

@@ -20,16 +20,11 @@
 // # Reading twice in one request
 //
 // Flask caches the popped list for the rest of the request, so a layout and
-// a page body can both call get_flashed_messages. A [seshat.Session] has no
-// place for request-scoped data that is not saved, so the cache lives in the
-// request context: wrap the handlers with [Middleware] and read with
-// [Messages], which pops on the first call and returns the cached list
-// (filtered) on later calls in the same request. [Pop] is the uncached
-// primitive: a second Pop in the same request sees only messages flashed
-// since the first.
+// a page body can both call get_flashed_messages; so does Pop, in the
+// Session's request-scoped locals ([seshat.Session.Local]). Messages flashed
+// after the first Pop stay in the session for a later request, as in Flask.
+// [Messages] is Pop on the request's session, for templates.
 //
-//	h := sm.Handler(flash.Middleware(mux))
-//	... in a handler or template helper:
 //	all := flash.Messages(r)
 //	errs := flash.Messages(r, "error") // same request: from the cache
 //
@@ -50,7 +45,6 @@
 package flash
 
 import (
-	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -107,17 +101,29 @@ func add(s *seshat.Session, category string, message any) error {
 	return s.Set(Key, next)
 }
 
-// Pop removes every flashed message from the session and returns them,
-// oldest first; with categories, only the messages of those categories are
-// returned, but all are removed, as Flask's get_flashed_messages does. It
-// returns nil when there are none. Pop marks the session accessed (Vary:
-// Cookie), as Flask 3.1 does. See [Messages] for the per-request cache.
+// Pop is Flask's get_flashed_messages: the first call in a request removes
+// every flashed message from the session and keeps them for the rest of the
+// request; every call returns them, oldest first, only those of categories
+// when some are given (all are removed regardless). It returns nil when there
+// are none. Pop marks the session accessed (Vary: Cookie), as Flask 3.1 does.
 func Pop(s *seshat.Session, categories ...string) []Message {
-	v, ok := s.Pop(Key)
-	if !ok {
+	c, _ := s.Local(cacheKey{}).(*cache)
+	if c == nil {
+		c = new(cache)
+		s.SetLocal(cacheKey{}, c)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.popped {
+		if v, ok := s.Pop(Key); ok {
+			c.msgs = decode(v)
+		}
+		c.popped = true
+	}
+	if len(c.msgs) == 0 {
 		return nil
 	}
-	return filter(decode(v), categories)
+	return filter(slices.Clone(c.msgs), categories)
 }
 
 // Peek returns the flashed messages without removing them, optionally only
@@ -185,7 +191,8 @@ func filter(msgs []Message, categories []string) []Message {
 	return msgs
 }
 
-type ctxKey struct{}
+// cacheKey keys a request's popped messages in the Session's locals.
+type cacheKey struct{}
 
 // cache is one request's popped messages.
 type cache struct {
@@ -194,35 +201,9 @@ type cache struct {
 	msgs   []Message
 }
 
-// Middleware gives each request the cache [Messages] needs. It must run
-// inside the session middleware's handler chain, or at least before any
-// handler that calls Messages; it does not touch the session itself.
-func Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), ctxKey{}, new(cache))
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
-// Messages is Flask's get_flashed_messages for the request r: the first call
-// pops every message from the request's session (seshat.FromContext) and
-// keeps them for the rest of the request; every call returns them, only the
-// given categories when some are given. Flashes added after the first call
-// are kept in the session for a later request, as in Flask.
-//
-// Messages panics, naming the missing middleware, when r did not go through
-// [Middleware] (or has no session): without the cache a second read would
-// silently differ from Flask's.
+// Messages is [Pop] on the request's session (seshat.FromContext, which
+// panics naming the session middleware when there is none), for templates
+// and layouts.
 func Messages(r *http.Request, categories ...string) []Message {
-	c, ok := r.Context().Value(ctxKey{}).(*cache)
-	if !ok {
-		panic("flash: Messages needs flash.Middleware around the handler")
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.popped {
-		c.msgs = Pop(seshat.FromContext(r.Context()))
-		c.popped = true
-	}
-	return filter(slices.Clone(c.msgs), categories)
+	return Pop(seshat.FromContext(r.Context()), categories...)
 }

@@ -173,7 +173,7 @@ func startWTFGo(t *testing.T, flaskURL string) string {
 		}
 		json.NewEncoder(w).Encode(out)
 	})
-	srv := httptest.NewServer(sm.Handler(flash.Middleware(p.Protect(mux))))
+	srv := httptest.NewServer(sm.Handler(p.Protect(mux)))
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
