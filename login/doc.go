@@ -6,6 +6,7 @@
 // # Setup
 //
 //	sm, err := seshat.New(seshat.Config{Keys: [][]byte{sessionKey}, Store: store})
+//	cp, err := csrf.New([][]byte{sessionKey}, csrf.Options{}) // Flask-WTF tokens + origin checks
 //	lm, err := login.New(login.Config{
 //		LoadUser: func(ctx context.Context, id string) (login.User, error) {
 //			return db.UserByID(ctx, id) // nil, nil when there is none
@@ -18,6 +19,7 @@
 //		u, ok := checkPassword(r)
 //		if !ok { ...; return }
 //		if err := lm.LoginUser(w, r, u, login.LoginOptions{Remember: r.FormValue("remember") == "on"}); err != nil { ... }
+//		csrf.Rotate(r) // tokens minted before login stop working (login CSRF)
 //		next, ok := login.SafeNext(r.FormValue("next"))
 //		if !ok { next = "/" }
 //		http.Redirect(w, r, next, http.StatusSeeOther)
@@ -28,11 +30,15 @@
 //	})
 //	mux.Handle("/account", lm.Required(accountHandler))
 //	mux.Handle("/account/password", lm.FreshRequired(passwordHandler))
-//	http.ListenAndServe(":8080", sm.Handler(lm.Handler(mux)))
+//	// Forms carry the token: <input type="hidden" name="csrf_token" value="{{.CSRF}}">
+//	// with tok, err := csrf.Token(r) in the handler that renders them.
+//	http.ListenAndServe(":8080", sm.Handler(cp.Protect(lm.Handler(mux))))
 //
 // [Manager.Handler] must run inside seshat's Manager.Handler: it writes the
 // remember cookie just before the response header, where Flask-Login's
-// after_request hook does.
+// after_request hook does. csrf's Protect runs inside it too, so every
+// POST, PUT, PATCH and DELETE — the login form included, before anyone is
+// logged in — needs a valid token and a same-origin request.
 //
 // # Flask-Login's wire format
 //
