@@ -56,6 +56,9 @@ var (
 	ErrInactive = errors.New("login: user is not active")
 	// ErrNoID is returned by LoginUser for a user whose ID is "".
 	ErrNoID = errors.New("login: user has an empty ID")
+	// ErrNoUserIndex is returned by LogoutEverywhere for a session store
+	// that keeps no per-user index (seshat.UserIndex).
+	ErrNoUserIndex = errors.New("login: the session store cannot list a user's sessions")
 	// ErrConfig wraps configuration errors from New.
 	ErrConfig = errors.New("login: invalid configuration")
 )
@@ -469,6 +472,31 @@ func (m *Manager) LogoutUser(w http.ResponseWriter, r *http.Request) error {
 // too: bump the generation that Config.Generation reads instead.
 func (m *Manager) RevokeRemembered(ctx context.Context, userID string) error {
 	return m.tokens.revokeUser(ctx, userID)
+}
+
+// LogoutEverywhere ends every session of userID — after a password change,
+// a stolen device, or a "log out everywhere" button: it revokes the user's
+// remember tokens and, when sessions is not nil (the seshat session store),
+// deletes every session the user owns through its per-user index. It
+// returns how many sessions it deleted. The current request's session is
+// among them when it belongs to userID; call LogoutUser as well to clear the
+// cookies of the browser making the request.
+func (m *Manager) LogoutEverywhere(ctx context.Context, sessions seshat.Store, userID string) (int, error) {
+	if err := m.RevokeRemembered(ctx, userID); err != nil {
+		return 0, err
+	}
+	if sessions == nil {
+		return 0, nil
+	}
+	ui, ok := sessions.(seshat.UserIndex)
+	if !ok {
+		return 0, ErrNoUserIndex
+	}
+	n, err := ui.RevokeUser(ctx, userID)
+	if err != nil {
+		return n, fmt.Errorf("login: log out everywhere: %w", err)
+	}
+	return n, nil
 }
 
 // CurrentUser returns the request's user, loading it once per request

@@ -52,12 +52,21 @@ type app struct {
 // withStore) and a login Manager configured by cfg.
 func newApp(t *testing.T, cfg Config, withStore bool) *app {
 	t.Helper()
-	a := &app{clock: &clock{t: time.Unix(1_800_000_000, 0)}}
-	sc := seshat.Config{Keys: [][]byte{sessionKey}, Now: a.clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	var ms *memstore.Store
 	if withStore {
-		a.store = memstore.New(memstore.Options{})
-		t.Cleanup(func() { a.store.Close() })
-		sc.Store = a.store
+		ms = memstore.New(memstore.Options{})
+		t.Cleanup(func() { ms.Close() })
+	}
+	return newAppOn(t, cfg, ms)
+}
+
+// newAppOn is newApp on a given session store (nil: cookie mode).
+func newAppOn(t *testing.T, cfg Config, ms *memstore.Store) *app {
+	t.Helper()
+	a := &app{clock: &clock{t: time.Unix(1_800_000_000, 0)}, store: ms}
+	sc := seshat.Config{Keys: [][]byte{sessionKey}, Now: a.clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	if ms != nil {
+		sc.Store = ms
 	}
 	sm, err := seshat.New(sc)
 	if err != nil {
@@ -877,3 +886,45 @@ func TestSessionStoreTokens(t *testing.T) {
 		t.Fatalf("after RevokeRemembered: %q", r.body)
 	}
 }
+
+// TestLogoutEverywhere: one call ends every session of the user and every
+// remember token, on every device; another user keeps theirs.
+func TestLogoutEverywhere(t *testing.T) {
+	ms := memstore.New(memstore.Options{})
+	defer ms.Close()
+	a := newAppOn(t, Config{Tokens: SessionStoreTokens(ms)}, ms)
+	laptop, phone, other := jar{}, jar{}, jar{}
+	a.get(t, laptop, "/login/42?remember=1", uaA)
+	a.get(t, phone, "/login/42?remember=1", uaA)
+	a.get(t, other, "/login/7?remember=1", uaA)
+	n, err := a.lm.LogoutEverywhere(context.Background(), ms, "42")
+	if err != nil || n != 2 {
+		t.Fatalf("LogoutEverywhere = %d, %v; want 2 sessions", n, err)
+	}
+	for name, j := range map[string]jar{"laptop": laptop, "phone": phone} {
+		if r := a.get(t, j, "/whoami", uaA); r.body != "anonymous" {
+			t.Fatalf("%s still logged in: %q", name, r.body)
+		}
+		if r := a.get(t, jar{"remember_token": j["remember_token"]}, "/whoami", uaA); r.body != "anonymous" {
+			t.Fatalf("%s's remember cookie still logs in: %q", name, r.body)
+		}
+	}
+	if r := a.get(t, other, "/whoami", uaA); r.body != "7 fresh=true" {
+		t.Fatalf("another user was logged out: %q", r.body)
+	}
+	if _, err := a.lm.LogoutEverywhere(context.Background(), noIndexStore{ms}, "7"); !errors.Is(err, ErrNoUserIndex) {
+		t.Fatalf("store without a user index: %v", err)
+	}
+}
+
+// noIndexStore hides memstore's UserIndex.
+type noIndexStore struct{ s *memstore.Store }
+
+func (n noIndexStore) Load(ctx context.Context, k string) (*seshat.Record, error) {
+	return n.s.Load(ctx, k)
+}
+func (n noIndexStore) Save(ctx context.Context, k string, r *seshat.Record) error {
+	return n.s.Save(ctx, k, r)
+}
+func (n noIndexStore) Delete(ctx context.Context, k string) error { return n.s.Delete(ctx, k) }
+func (n noIndexStore) Close() error                               { return nil }
