@@ -1,5 +1,5 @@
 // Command hello is the smallest seshat app: a visit counter and a name kept
-// in a Flask-compatible signed cookie session.
+// in a Flask-compatible signed cookie session, with CSRF-protected forms.
 //
 //	go run ./examples/hello            # http://127.0.0.1:8080
 //	go run ./examples/hello -addr :9000
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/csrf"
 )
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
@@ -27,8 +28,8 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 input,button{font:inherit;padding:.3rem .6rem}</style>
 <h1>Hello{{with .Name}}, {{.}}{{end}}</h1>
 <p>You have been here {{.Visits}} time{{if ne .Visits 1}}s{{end}} in this session.</p>
-<form method="post" action="/name"><input name="name" placeholder="your name" value="{{.Name}}" maxlength="64"> <button>Save</button></form>
-<form method="post" action="/forget"><button>Forget me</button></form>
+<form method="post" action="/name"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><input name="name" placeholder="your name" value="{{.Name}}" maxlength="64"> <button>Save</button></form>
+<form method="post" action="/forget"><input type="hidden" name="csrf_token" value="{{.CSRF}}"><button>Forget me</button></form>
 `))
 
 func main() {
@@ -44,6 +45,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// Flask-WTF-compatible CSRF tokens on every form, plus origin checks.
+	cp, err := csrf.New([][]byte{key}, csrf.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -53,7 +59,12 @@ func main() {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		page.Execute(w, map[string]any{"Visits": visits, "Name": seshat.GetOr(s, "name", "")})
+		tok, err := csrf.Token(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		page.Execute(w, map[string]any{"Visits": visits, "Name": seshat.GetOr(s, "name", ""), "CSRF": tok})
 	})
 	mux.HandleFunc("POST /name", func(w http.ResponseWriter, r *http.Request) {
 		s := seshat.FromContext(r.Context())
@@ -69,7 +80,7 @@ func main() {
 		http.Redirect(w, r, "/", http.StatusSeeOther)
 	})
 
-	srv := &http.Server{Addr: *addr, Handler: sm.Handler(mux), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *addr, Handler: sm.Handler(cp.Protect(mux)), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Printf("seshat hello listening on http://%s\n", *addr)
 	log.Fatal(srv.ListenAndServe())
 }
