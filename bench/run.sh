@@ -170,6 +170,9 @@ mkdir -p "$(dirname "$OUT")"
 	echo "  every connection logs in once (\`/login\`) and then sends its session cookie on every request."
 	echo "- Ratios are to \`baseline\` (same routes, no session) measured first in this run:"
 	echo "  req/s ratio below 1 and latency ratio above 1 mean slower than the baseline."
+	if [[ $BASELINE_AGAIN == 1 ]]; then
+		echo "- \`baseline (again, at end)\` is the baseline measured once more after all contenders: its distance from 1.00 shows how much the machine drifted during the run."
+	fi
 	for route in $ROUTES; do
 		echo
 		echo "## \`$route\`"
