@@ -22,6 +22,10 @@ const MaxCookieSize = 4093
 // DefaultLifetime is Flask's PERMANENT_SESSION_LIFETIME default: 31 days.
 const DefaultLifetime = 31 * 24 * time.Hour
 
+// MaxLifetime is the longest Lifetime [New] accepts: 400 days, the most
+// browsers keep a cookie (RFC 6265bis caps Expires and Max-Age there).
+const MaxLifetime = 400 * 24 * time.Hour
+
 // DefaultSalt is the salt Flask signs session cookies with.
 const DefaultSalt = "cookie-session"
 
@@ -61,10 +65,10 @@ type CookieOptions struct {
 	DisableHTTPOnly bool
 	// SameSite attribute. The zero value means Lax, the safe default (Flask
 	// sends none). http.SameSiteDefaultMode sends no attribute at all, as Flask
-	// does by default; http.SameSiteNoneMode requires Secure.
+	// does by default; http.SameSiteNoneMode requires Secure: SecureAlways.
 	SameSite http.SameSite
 	// Partitioned adds the CHIPS Partitioned attribute (Flask 3.1's
-	// SESSION_COOKIE_PARTITIONED); it requires Secure.
+	// SESSION_COOKIE_PARTITIONED); it requires Secure: SecureAlways.
 	Partitioned bool
 }
 
@@ -86,7 +90,8 @@ type Config struct {
 	Salt string
 	// Lifetime is the maximum age of a session cookie (checked on every
 	// cookie, permanent or not, as Flask does) and the Expires of a permanent
-	// one; default 31 days (PERMANENT_SESSION_LIFETIME).
+	// one; default 31 days (PERMANENT_SESSION_LIFETIME), at most MaxLifetime
+	// (400 days).
 	Lifetime time.Duration
 	// NoRefreshEachRequest turns off Flask's SESSION_REFRESH_EACH_REQUEST: by
 	// default a permanent session's cookie is re-issued with a fresh timestamp
@@ -155,6 +160,9 @@ func (c Config) settings() (*settings, error) {
 	if s.Lifetime <= 0 {
 		s.Lifetime = DefaultLifetime
 	}
+	if s.Lifetime > MaxLifetime {
+		return nil, fmt.Errorf("%w: Lifetime %v exceeds %v, the most browsers keep a cookie (RFC 6265bis)", ErrConfig, s.Lifetime, MaxLifetime)
+	}
 	if s.MaxRecordSize <= 0 {
 		s.MaxRecordSize = 1 << 20
 	}
@@ -211,11 +219,13 @@ func (s *settings) validateCookie() error {
 	if strings.HasPrefix(lower, "__secure-") && !secureAlways {
 		return fmt.Errorf("%w: a __Secure- cookie needs Secure: SecureAlways", ErrConfig)
 	}
-	if s.sameSite == http.SameSiteNoneMode && s.Cookie.Secure == SecureNever {
-		return fmt.Errorf("%w: SameSite=None requires Secure", ErrConfig)
+	// Browsers drop a SameSite=None or Partitioned cookie without Secure,
+	// so SecureAuto (which omits it on plain HTTP) is not enough.
+	if s.sameSite == http.SameSiteNoneMode && !secureAlways {
+		return fmt.Errorf("%w: SameSite=None requires Secure: SecureAlways", ErrConfig)
 	}
-	if s.Cookie.Partitioned && s.Cookie.Secure == SecureNever {
-		return fmt.Errorf("%w: Partitioned requires Secure", ErrConfig)
+	if s.Cookie.Partitioned && !secureAlways {
+		return fmt.Errorf("%w: Partitioned requires Secure: SecureAlways", ErrConfig)
 	}
 	return nil
 }
