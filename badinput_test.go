@@ -120,3 +120,40 @@ func signRawBody(t *testing.T, body string, at time.Time) string {
 	ts, _ := signing.NewTimestampSigner([][]byte{testKey}, signing.Options{Salt: []byte("cookie-session"), KeyDerivation: signing.HMAC})
 	return string(ts.SignAt([]byte(body), at))
 }
+
+// TestCompressibleSessionOverDecodeCap: a session that zlib shrinks into a
+// small cookie but that Decode would refuse to inflate (over MaxDecodedSize)
+// must fail loudly at save, not vanish on the next request.
+func TestCompressibleSessionOverDecodeCap(t *testing.T) {
+	var saveErr error
+	m := newManager(t, func(c *seshat.Config) {
+		c.MaxDecodedSize = 8 << 10
+		c.ErrorHandler = func(w http.ResponseWriter, r *http.Request, err error) {
+			saveErr = err
+			http.Error(w, "nope", 500)
+		}
+	})
+	mux := routes()
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		seshat.FromContext(r.Context()).Set("blob", strings.Repeat("x", 20<<10))
+	})
+	mux.HandleFunc("/small", func(w http.ResponseWriter, r *http.Request) {
+		seshat.FromContext(r.Context()).Set("blob", strings.Repeat("x", 4<<10))
+	})
+	c := newClient(t, m, mux)
+	resp, _ := c.get("/big")
+	if resp.StatusCode != 500 || !errors.Is(saveErr, seshat.ErrCookieTooLarge) {
+		t.Fatalf("20 KiB of x under an 8 KiB decode cap: status %d, err %v; want ErrCookieTooLarge", resp.StatusCode, saveErr)
+	}
+	// Under the cap, compression still applies and the cookie reads back.
+	resp, _ = c.get("/small")
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Set-Cookie"), "session=.") {
+		t.Fatalf("4 KiB of x: status %d, cookie %.40q; want a compressed cookie", resp.StatusCode, resp.Header.Get("Set-Cookie"))
+	}
+	r, _ := http.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", "session="+c.cookie)
+	s, _ := m.Load(r.Context(), r)
+	if v, _ := seshat.Get[string](s, "blob"); len(v) != 4<<10 {
+		t.Fatalf("compressed session did not read back: %d bytes, %v", len(v), s.LoadError())
+	}
+}

@@ -72,6 +72,12 @@ func (c *CookieCodec) appendEncode(dst []byte, values map[string]any, at time.Ti
 		return dst, fmt.Errorf("seshat: encode session: %w", err)
 	}
 	start := len(dst)
+	if len(payload) > c.maxDecoded {
+		// Decode would refuse to inflate this much; written uncompressed
+		// it cannot hide in a small cookie (the save then fails loudly as
+		// ErrCookieTooLarge) instead of being lost on the next request.
+		comp = signing.CompressNever
+	}
 	dst = signing.AppendURLSafeBody(dst, payload, comp)
 	// The body is signed in place: AppendSignAt appends the timestamp and
 	// signature after the value it is given, so hand it the body we just wrote.

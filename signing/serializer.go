@@ -142,7 +142,7 @@ func (s *URLSafeSerializer) Dumps(v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	body := AppendURLSafeBody(make([]byte, 0, len(payload)*4/3+3+s.signer.sigLen()), payload, s.compress)
+	body := AppendURLSafeBody(make([]byte, 0, len(payload)*4/3+3+s.signer.sigLen()), payload, bodyCompression(s.compress, payload, s.maxSize))
 	return string(s.signer.AppendSign(body[:0], body)), nil
 }
 
@@ -203,7 +203,7 @@ func (s *URLSafeTimedSerializer) DumpsAt(v any, at time.Time) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	body := AppendURLSafeBody(make([]byte, 0, len(payload)*4/3+3+12+s.signer.s.sigLen()), payload, s.compress)
+	body := AppendURLSafeBody(make([]byte, 0, len(payload)*4/3+3+12+s.signer.s.sigLen()), payload, bodyCompression(s.compress, payload, s.maxSize))
 	return string(s.signer.AppendSignAt(body[:0], body, at)), nil
 }
 
@@ -232,4 +232,15 @@ func (s *URLSafeTimedSerializer) LoadsMaxAge(token string, v any, maxAge time.Du
 		return time.Time{}, err
 	}
 	return signedAt, nil
+}
+
+// bodyCompression is the Compression for one payload: c, except that a
+// payload larger than maxSize is never compressed, so a serializer never
+// makes a token its own Loads would refuse (an uncompressed body is not
+// capped; Python has no cap at all).
+func bodyCompression(c Compression, payload []byte, maxSize int) Compression {
+	if c != CompressNever && len(payload) > maxSize {
+		return CompressNever
+	}
+	return c
 }
