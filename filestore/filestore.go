@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/sweep"
 )
 
 // DefaultCleanupInterval is how often the background cleaner removes
@@ -131,7 +132,9 @@ func New(dir string, opts Options) (*Store, error) {
 		interval = DefaultCleanupInterval
 	}
 	if interval > 0 {
-		go s.cleaner(interval)
+		go sweep.Every(s.ctx, interval, s.done, s.DeleteExpired, func(err error) {
+			s.log.Warn("filestore: cleanup of expired sessions failed", "dir", s.dir, "err", err.Error())
+		})
 	} else {
 		close(s.done)
 	}
@@ -148,22 +151,6 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(s.cancel)
 	<-s.done
 	return nil
-}
-
-func (s *Store) cleaner(every time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.DeleteExpired(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Warn("filestore: cleanup of expired sessions failed", "dir", s.dir, "err", err.Error())
-			}
-		}
-	}
 }
 
 // validKey reports whether key has the one shape this store accepts.

@@ -15,6 +15,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/sqlident"
+	"github.com/seshat-go/seshat/internal/sweep"
 )
 
 const (
@@ -81,20 +83,6 @@ type statements struct {
 	listUser, page, expiredIDs             *sql.Stmt
 }
 
-// validTable reports whether name is a plain identifier.
-func validTable(name string) bool {
-	if name == "" || len(name) > 64 || ('0' <= name[0] && name[0] <= '9') {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // DDL returns the CREATE TABLE statement New runs for table (a plain
 // identifier, see Options.Table).
 func DDL(table string) string {
@@ -157,7 +145,7 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 	if table == "" {
 		table = DefaultTable
 	}
-	if !validTable(table) {
+	if !sqlident.Valid(table, 64) {
 		return nil, fmt.Errorf("mysqlstore: invalid table name %q (want letters, digits and '_', at most 64 bytes)", table)
 	}
 	s := &Store{db: db, table: "`" + table + "`", now: opts.Now, log: opts.Logger, done: make(chan struct{})}
@@ -182,7 +170,9 @@ func New(ctx context.Context, db *sql.DB, opts Options) (*Store, error) {
 		interval = DefaultCleanupInterval
 	}
 	if interval > 0 {
-		go s.cleaner(interval)
+		go sweep.Every(s.ctx, interval, s.done, s.DeleteExpired, func(err error) {
+			s.log.Warn("mysqlstore: cleanup of expired sessions failed", "table", s.table, "err", err.Error())
+		})
 	} else {
 		close(s.done)
 	}
@@ -230,22 +220,6 @@ func (s *Store) Close() error {
 		s.closeStatements()
 	})
 	return nil
-}
-
-func (s *Store) cleaner(every time.Duration) {
-	defer close(s.done)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-			if _, err := s.DeleteExpired(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Warn("mysqlstore: cleanup of expired sessions failed", "table", s.table, "err", err.Error())
-			}
-		}
-	}
 }
 
 // unavailable marks a failure of the database (connection refused or lost,

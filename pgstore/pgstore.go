@@ -13,7 +13,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/sqlident"
 	"github.com/seshat-go/seshat/internal/strmap"
+	"github.com/seshat-go/seshat/internal/sweep"
 )
 
 // DefaultTable is the table name used when Options.Table is empty.
@@ -158,27 +160,11 @@ func splitTable(name string) ([]string, error) {
 		return nil, fmt.Errorf("pgstore: table name %q: at most one dot (schema.table)", name)
 	}
 	for _, p := range parts {
-		if !validIdent(p) {
+		if !sqlident.Valid(p, MaxTableNameLen) {
 			return nil, fmt.Errorf("pgstore: table name %q: each part must match [A-Za-z_][A-Za-z0-9_]* and be 1 to %d bytes", name, MaxTableNameLen)
 		}
 	}
 	return parts, nil
-}
-
-func validIdent(s string) bool {
-	if len(s) == 0 || len(s) > MaxTableNameLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case '0' <= c && c <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // DDL returns the statements New runs to create the table named table
@@ -241,26 +227,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Store, error) 
 	if opts.CleanupInterval > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stop, s.done = cancel, make(chan struct{})
-		go s.cleanup(ctx, opts.CleanupInterval)
+		go sweep.Every(ctx, opts.CleanupInterval, s.done, s.DeleteExpired, func(err error) {
+			s.logger.Error("pgstore: background cleanup failed", "err", err.Error())
+		})
 	}
 	return s, nil
-}
-
-// cleanup deletes expired rows every interval until ctx is cancelled.
-func (s *Store) cleanup(ctx context.Context, interval time.Duration) {
-	defer close(s.done)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if _, err := s.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
-			s.logger.Error("pgstore: background cleanup failed", "err", err.Error())
-		}
-	}
 }
 
 // Close stops the background cleanup, if any, and waits for it to return.

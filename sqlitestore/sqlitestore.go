@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/sqlident"
 	"github.com/seshat-go/seshat/internal/strmap"
+	"github.com/seshat-go/seshat/internal/sweep"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -142,7 +144,7 @@ func (s *Store) prepare(ctx context.Context) error {
 }
 
 func buildQueries(table string) (queries, error) {
-	if !validIdent(table) {
+	if !sqlident.Valid(table, MaxTableNameLen) {
 		return queries{}, fmt.Errorf("sqlitestore: table name %q: must match [A-Za-z_][A-Za-z0-9_]* and be 1 to %d bytes", table, MaxTableNameLen)
 	}
 	t := `"` + table + `"`
@@ -192,22 +194,6 @@ ON CONFLICT (key) DO UPDATE SET
 		iterNext:  `SELECT key, user_id, expires_at FROM ` + t + ` WHERE key > ?2 AND expires_at > ?1 ORDER BY key LIMIT ` + strconv.Itoa(iterateBatch),
 		gc:        `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM ` + t + ` WHERE expires_at <= ?1 LIMIT ` + strconv.Itoa(deleteBatch) + `)`,
 	}, nil
-}
-
-func validIdent(s string) bool {
-	if len(s) == 0 || len(s) > MaxTableNameLen {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case '0' <= c && c <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // DDL returns the statements Open runs to create the table named table
@@ -303,7 +289,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.CleanupInterval > 0 {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stop, s.done = cancel, make(chan struct{})
-		go s.cleanup(ctx, opts.CleanupInterval)
+		go sweep.Every(ctx, opts.CleanupInterval, s.done, s.DeleteExpired, func(err error) {
+			s.logger.Error("sqlitestore: background cleanup failed", "err", err.Error())
+		})
 	}
 	return s, nil
 }
@@ -340,23 +328,6 @@ func (s *Store) closeDBs() error {
 		err = errors.Join(err, s.r.Close())
 	}
 	return err
-}
-
-// cleanup deletes expired rows every interval until ctx is cancelled.
-func (s *Store) cleanup(ctx context.Context, interval time.Duration) {
-	defer close(s.done)
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		if _, err := s.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
-			s.logger.Error("sqlitestore: background cleanup failed", "err", err.Error())
-		}
-	}
 }
 
 // Close stops the background cleanup, if any, waits for it to return, and
