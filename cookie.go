@@ -102,6 +102,15 @@ func (s *settings) secure(tls bool) bool {
 	return tls
 }
 
+// setCookie adds a session Set-Cookie header (hdr from cookieHeader) with
+// what every such response needs: "Vary: Cookie" and, unless the handler
+// chose one, "Cache-Control: private".
+func setCookie(h http.Header, hdr string) {
+	h.Add("Set-Cookie", hdr)
+	addVary(h, "Cookie")
+	addPrivate(h)
+}
+
 // addVary adds value to the Vary header unless it is already listed,
 // keeping what the handler set. Like Werkzeug, it extends the existing line
 // ("Accept-Encoding, Cookie") rather than adding a second one.

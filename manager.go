@@ -185,9 +185,7 @@ func (m *Manager) save(h http.Header, s *Session) error {
 	secure := st.secure(s.tls)
 	if len(values) == 0 {
 		if modified {
-			h.Add("Set-Cookie", st.cookieHeader("", zeroTime, true, secure))
-			addVary(h, "Cookie")
-			addPrivate(h)
+			setCookie(h, st.cookieHeader("", zeroTime, true, secure))
 		}
 		return nil
 	}
@@ -223,9 +221,7 @@ func (m *Manager) save(h http.Header, s *Session) error {
 	if len(hdr) > MaxCookieSize {
 		return &CookieTooLargeError{Size: len(hdr), Limit: MaxCookieSize}
 	}
-	h.Add("Set-Cookie", hdr)
-	addVary(h, "Cookie")
-	addPrivate(h)
+	setCookie(h, hdr)
 	return nil
 }
 

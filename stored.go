@@ -164,9 +164,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 					return storeFailure("delete", err)
 				}
 			}
-			h.Add("Set-Cookie", st.cookieHeader("", zeroTime, true, secure))
-			addVary(h, "Cookie")
-			addPrivate(h)
+			setCookie(h, st.cookieHeader("", zeroTime, true, secure))
 		}
 		return nil
 	}
@@ -202,9 +200,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 			// Another request destroyed this session while this one ran:
 			// do not bring it back, and end it here too.
 			st.Logger.Info("seshat: session destroyed by a concurrent request; changes dropped")
-			h.Add("Set-Cookie", st.cookieHeader("", zeroTime, true, secure))
-			addVary(h, "Cookie")
-			addPrivate(h)
+			setCookie(h, st.cookieHeader("", zeroTime, true, secure))
 			return nil
 		}
 	}
@@ -275,7 +271,5 @@ func (m *Manager) setIDCookie(h http.Header, id string, permanent bool, expires 
 	if !permanent {
 		expires = zeroTime
 	}
-	h.Add("Set-Cookie", m.settings.cookieHeader(m.ids.Encode(id, permanent), expires, false, secure))
-	addVary(h, "Cookie")
-	addPrivate(h)
+	setCookie(h, m.settings.cookieHeader(m.ids.Encode(id, permanent), expires, false, secure))
 }
