@@ -2,6 +2,7 @@ package seshat
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -125,6 +126,36 @@ type Config struct {
 	// failures (at Error). Default slog.Default(). Nothing seshat logs
 	// contains a cookie value, a session id or a key.
 	Logger *slog.Logger
+	// AbsoluteTimeout ends every session this long after it started,
+	// however active it is (OWASP's absolute timeout); 0, the default, means
+	// none, as in Flask. A session starts at its first save and again at
+	// every Session.Renew (so at login); the time is kept in the session
+	// under CreatedKey, inside the signature, and a session that outlived it
+	// is replaced by an empty one whose LoadError wraps ErrSessionTimeout.
+	// A session without the key (written by a Flask app, or before the
+	// option was set) is stamped on its next request.
+	AbsoluteTimeout time.Duration
+	// IdleTimeout ends a session that no request has used for this long;
+	// 0, the default, leaves only Lifetime (which a non-permanent session
+	// refreshes only when modified). With it, every request that touches
+	// the session re-signs its cookie (cookie mode) or moves its record's
+	// expiry (store mode), so the signed timestamp or the store's expiry is
+	// the last-seen time. An idle session reads as expired
+	// (signing.ErrSignatureExpired in cookie mode, an unknown record in
+	// store mode).
+	IdleTimeout time.Duration
+	// Generation makes logout revoke copies of a session, in cookie mode
+	// too: it returns the current generation of a user, a counter the
+	// application keeps with the user and increments to revoke every
+	// session issued before (at logout, password change, "log out
+	// everywhere"). When set, a session whose owner is recorded with
+	// Session.SetUserID (package login does it) stores [user id,
+	// generation] under GenerationKey, and every request that loads such a
+	// session calls Generation once: a different value gives an empty
+	// session whose LoadError wraps ErrSessionRevoked; an error fails the
+	// request closed (503). Sessions without the key (anonymous ones, or
+	// logged in by a Flask app) are not checked.
+	Generation func(ctx context.Context, userID string) (uint64, error)
 	// Now is the clock; default time.Now. Tests set it.
 	Now func() time.Time
 }
@@ -162,6 +193,9 @@ func (c Config) settings() (*settings, error) {
 	}
 	if s.Lifetime > MaxLifetime {
 		return nil, fmt.Errorf("%w: Lifetime %v exceeds %v, the most browsers keep a cookie (RFC 6265bis)", ErrConfig, s.Lifetime, MaxLifetime)
+	}
+	if s.AbsoluteTimeout < 0 || s.IdleTimeout < 0 {
+		return nil, fmt.Errorf("%w: negative AbsoluteTimeout or IdleTimeout", ErrConfig)
 	}
 	if s.MaxRecordSize <= 0 {
 		s.MaxRecordSize = 1 << 20

@@ -42,6 +42,13 @@ var (
 	// expired, malformed payload). It is reported by [Session.LoadError]; the
 	// request still gets a fresh, empty session.
 	ErrInvalidCookie = errors.New("seshat: session cookie rejected")
+	// ErrSessionTimeout marks a session dropped because it outlived
+	// Config.AbsoluteTimeout; [Session.LoadError] wraps it.
+	ErrSessionTimeout = errors.New("seshat: session reached its absolute timeout")
+	// ErrSessionRevoked marks a session dropped because its owner's
+	// generation (Config.Generation) moved on since login, for instance
+	// after a logout; [Session.LoadError] wraps it.
+	ErrSessionRevoked = errors.New("seshat: session revoked (user generation changed)")
 )
 
 // CookieTooLargeError tells how large the refused Set-Cookie header was.

@@ -126,7 +126,7 @@ func (m *Manager) loadCookie(lines []string) (map[string]any, error) {
 		if c == "" {
 			continue // Flask treats an empty value as no cookie
 		}
-		vals, err := m.codec.Decode(c, m.settings.Lifetime, now)
+		vals, err := m.codec.Decode(c, m.settings.cookieMaxAge(), now)
 		if err == nil {
 			return vals, nil
 		}
@@ -179,6 +179,15 @@ func (m *Manager) save(h http.Header, s *Session) error {
 		values = s.values
 		s.mu.Unlock()
 	}
+	if st.limitsOn() {
+		s.mu.Lock()
+		err := m.prepareSave(s)
+		values, modified = s.values, s.modified
+		s.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
 	if accessed {
 		addVary(h, "Cookie")
 	}
@@ -196,7 +205,7 @@ func (m *Manager) save(h http.Header, s *Session) error {
 	now := st.Now()
 	expires := zeroTime
 	if permanent {
-		expires = now.Add(st.Lifetime)
+		expires = st.expiresAt(values, now)
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)

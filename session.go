@@ -80,6 +80,7 @@ func (s *Session) load() {
 	} else {
 		s.values, s.loadErr = s.m.loadCookie(s.cookies)
 	}
+	s.m.checkLoaded(s)
 	if s.values == nil {
 		s.values = make(map[string]any)
 		s.fresh = true

@@ -119,6 +119,11 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.committed = true
+	if !s.loaded && refresh && st.limitsOn() && m.permanentIDCookie(s.cookies) {
+		// A permanent session's expiry must not slide past its limits,
+		// which only the record knows: read it instead of a blind Touch.
+		s.load()
+	}
 	now := st.Now()
 	expires := now.Add(st.Lifetime)
 	secure := st.secure(s.tls)
@@ -150,6 +155,10 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 	if s.storeErr != nil {
 		return s.storeErr
 	}
+	if err := m.prepareSave(s); err != nil {
+		return err
+	}
+	expires = st.expiresAt(s.values, now)
 	if s.accessed {
 		addVary(h, "Cookie")
 	}
