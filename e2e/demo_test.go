@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+)
+
+// repoRoot is the seshat checkout: the tests run in e2e/.
+const repoRoot = ".."
+
+// demoDir is the demo app's module, relative to e2e/.
+var demoDir = filepath.Join(repoRoot, "cmd", "seshat-demo")
+
+// readyLine is what the demo prints once it accepts connections.
+var readyLine = regexp.MustCompile(`seshat-demo listening on (http://\S+)`)
+
+// demoBuild builds cmd/seshat-demo once per test binary into a temporary
+// directory that TestMain removes.
+type demoBuild struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func (b *demoBuild) get(t testing.TB) string {
+	t.Helper()
+	if _, err := os.Stat(demoDir); errors.Is(err, os.ErrNotExist) {
+		// Not a missing service: the app itself is not in this tree yet.
+		t.Skipf("%s does not exist yet: nothing to test", demoDir)
+	}
+	b.once.Do(func() {
+		b.dir, b.err = os.MkdirTemp("", "seshat-e2e-")
+		if b.err != nil {
+			return
+		}
+		bin := filepath.Join(b.dir, "seshat-demo")
+		abs, err := filepath.Abs(demoDir)
+		if err != nil {
+			b.err = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", bin, ".")
+		cmd.Dir = abs
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build ./cmd/seshat-demo: %w\n%s", err, out)
+			return
+		}
+		b.bin = bin
+	})
+	if b.err != nil {
+		t.Fatal(b.err)
+	}
+	return b.bin
+}
+
+func (b *demoBuild) close() {
+	if b.dir != "" {
+		os.RemoveAll(b.dir)
+	}
+}
+
+// demoOptions choose how the demo runs.
+type demoOptions struct {
+	Store  string // -store; "" = the embedded SQLite default
+	Secret string // SESHAT_DEMO_SECRET; "" = the demo's own random key
+}
+
+// demo is a running demo app.
+type demo struct {
+	URL  string // http://127.0.0.1:PORT
+	Data string // its -data directory (demo.db lives there)
+	proc *process
+}
+
+// startDemo starts a demo app with its own data directory for t and stops
+// it (by PID) when t ends.
+func startDemo(t testing.TB, opt demoOptions) *demo {
+	t.Helper()
+	bin := builds.get(t)
+	data := t.TempDir()
+	args := []string{"-addr", "127.0.0.1:0", "-data", data}
+	if opt.Store != "" {
+		args = append(args, "-store", opt.Store)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = os.Environ()
+	if opt.Secret != "" {
+		// The environment, not the command line: ps shows arguments.
+		cmd.Env = append(cmd.Env, "SESHAT_DEMO_SECRET="+opt.Secret)
+	}
+	p, url, err := startProcess("seshat-demo", cmd, readyLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.stop)
+	p.logOnFailure(t)
+	return &demo{URL: url, Data: data, proc: p}
+}
+
+// sharedDemo is one default (SQLite) demo for the tests that need nothing
+// special; each of them signs up its own user.
+type sharedDemo struct {
+	once sync.Once
+	d    *demo
+	err  error
+	stop func()
+}
+
+func (s *sharedDemo) get(t testing.TB) *demo {
+	t.Helper()
+	bin := builds.get(t)
+	s.once.Do(func() {
+		data, err := os.MkdirTemp("", "seshat-e2e-data-")
+		if err != nil {
+			s.err = err
+			return
+		}
+		p, url, err := startProcess("seshat-demo", exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data), readyLine)
+		if err != nil {
+			os.RemoveAll(data)
+			s.err = err
+			return
+		}
+		s.d = &demo{URL: url, Data: data, proc: p}
+		s.stop = func() { p.stop(); os.RemoveAll(data) }
+	})
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	s.d.proc.logOnFailure(t)
+	return s.d
+}
+
+func (s *sharedDemo) close() {
+	if s.stop != nil {
+		s.stop()
+	}
+}
