@@ -52,6 +52,23 @@
 // converts Go values into it, [Get] converts back. Go structs are stored as
 // their JSON objects.
 //
+// # Outside a request
+//
+// A websocket outlives its handshake: the middleware commits the session when
+// the connection is hijacked, and no header can follow. [Manager.Detach]
+// loads the session by its cookie at the handshake and gives a [Detached]
+// copy whose Save merges later changes into the store like a request's save
+// (concurrent requests changing other keys lose nothing) and whose Reload
+// reads what they saved. In cookie mode nothing can be written after the
+// upgrade; Save reports [ErrNoCookieAfterUpgrade] and the copy stays the
+// connection's own, as with Flask-SocketIO's manage_session.
+//
+// # Logs
+//
+// [Session.Fingerprint] is a short keyed hash that names a session (with a
+// store) or its user (cookie mode) in logs without revealing the id or the
+// cookie; package sessionlog adds it to every slog line of a request.
+//
 // # Errors
 //
 // Errors wrap exported sentinels ([ErrNoKeys], [ErrCookieTooLarge],

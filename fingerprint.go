@@ -1,0 +1,129 @@
+package seshat
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+)
+
+// FingerprintLen is the length of [Session.Fingerprint]: 12 hex characters,
+// 48 bits of HMAC-SHA256. Two sessions share one by chance only after
+// millions of sessions, which is enough to follow one session through logs;
+// it is not an identifier to authorize anything by.
+const FingerprintLen = 12
+
+// fingerprintSalt derives the default fingerprint key from the newest
+// signing key, so fingerprints are not a signature anything else accepts.
+const fingerprintSalt = "seshat.fingerprint"
+
+// userIDKey is where Flask-Login (and package login) keep the user's id.
+const userIDKey = "_user_id"
+
+// fpLocal caches a fingerprint in the session's locals, so each log line
+// of a request does not cost two HMACs; it is recomputed when the identity
+// or the key changes (a Renew mints a new id mid-request).
+type fpLocal struct{}
+
+type fpCache struct {
+	cookieID   string // store mode, before load: the id the cookie names
+	cookieRead bool
+	ident, fp  string
+	key        []byte
+}
+
+// Fingerprint returns a short keyed hash that names the session in logs
+// without revealing it: [FingerprintLen] hex characters of HMAC-SHA256 under
+// key, or under a key derived from the manager's newest signing key when key
+// is nil (fingerprints then change when that key rotates). It is "" when the
+// session has nothing to name.
+//
+// What is hashed:
+//   - With a [Store], the session id: the one the cookie names (its signature
+//     checked, the store not asked), or the one minted when a new or renewed
+//     session is saved. One session keeps one fingerprint until Renew.
+//   - In cookie mode there is no session id, and the cookie value changes
+//     whenever it is re-issued, so the fingerprint names the logged-in user:
+//     Flask-Login's "_user_id" (what package login stores), or the id given to
+//     [Session.SetUserID] during this request. All of one user's sessions
+//     share it; an anonymous cookie session has none.
+//
+// The fingerprint is the first 6 bytes, in hex, of HMAC-SHA256(key,
+// "sid\x00"+id) or HMAC-SHA256(key, "user\x00"+userID), so a Flask app given
+// the same explicit key can tag its logs identically. The raw id, the cookie
+// and the user id never leave the session. Calling
+// Fingerprint neither marks the session accessed nor asks the store; in
+// cookie mode it verifies the cookie if no one has yet.
+func (s *Session) Fingerprint(key []byte) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, _ := s.locals[fpLocal{}].(*fpCache)
+	if c == nil {
+		c = &fpCache{}
+		if s.locals == nil {
+			s.locals = make(map[any]any)
+		}
+		s.locals[fpLocal{}] = c
+	}
+	ident := s.identity(c)
+	if ident == "" {
+		return ""
+	}
+	if ident == c.ident && bytes.Equal(key, c.key) && (key == nil) == (c.key == nil) {
+		return c.fp
+	}
+	k := key
+	if k == nil {
+		keys := s.m.settings.Keys
+		k = hmacSHA256(keys[len(keys)-1], fingerprintSalt)
+	}
+	sum := hmacSHA256(k, ident)
+	c.ident, c.key, c.fp = ident, bytes.Clone(key), hex.EncodeToString(sum[:FingerprintLen/2])
+	return c.fp
+}
+
+// identity returns what Fingerprint hashes, with a prefix per kind so a
+// session id and a user id never share a fingerprint. Callers hold s.mu.
+func (s *Session) identity(c *fpCache) string {
+	if s.m.settings.Store != nil {
+		id := s.id
+		if !s.loaded {
+			if !c.cookieRead {
+				c.cookieRead = true
+				var buf [maxCandidates]string
+				for _, v := range cookieValues(s.cookies, s.m.settings.name, buf[:0]) {
+					if cid, _, err := s.m.verifiedID(v); err == nil {
+						c.cookieID = cid
+						break
+					}
+				}
+			}
+			id = c.cookieID
+		}
+		if id == "" {
+			return ""
+		}
+		return "sid\x00" + id
+	}
+	uid := s.userID
+	if !s.userSet {
+		s.load()
+		switch v := s.values[userIDKey].(type) {
+		case string:
+			uid = v
+		case int64:
+			uid = strconv.FormatInt(v, 10)
+		}
+	}
+	if uid == "" {
+		return ""
+	}
+	return "user\x00" + uid
+}
+
+func hmacSHA256(key []byte, msg string) []byte {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(msg))
+	return mac.Sum(nil)
+}

@@ -1,0 +1,118 @@
+// Package sessionlog tags log lines with the fingerprint of the request's
+// session, so every line one session caused can be found with one grep —
+// the structlog setup of Flask SaaS apps, for log/slog.
+//
+//	logger := slog.New(sessionlog.NewHandler(slog.NewJSONHandler(os.Stderr, nil), nil))
+//	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+//		logger.InfoContext(r.Context(), "page viewed") // ... "session":"3f9c0a1b2c4d"
+//	})
+//	http.ListenAndServe(":8080", sm.Handler(mux))
+//
+// The fingerprint is [seshat.Session.Fingerprint]: 12 hex characters of an
+// HMAC-SHA256, never the session id, the cookie or the user id. With a store
+// it names the session (stable until Renew, different for every session); in
+// cookie mode, which has no session id, it names the logged-in user and is
+// absent for anonymous sessions. See Fingerprint for the details.
+//
+// The handler finds the session in the context of the log call, where
+// [seshat.Manager.Handler] put it, so log with the *Context methods
+// (InfoContext, ...) and the request's context. A logger wrapped around the
+// seshat middleware (an access log outside sm.Handler) sees no session: put
+// it inside. Computing a fingerprint never loads a session from the store nor
+// marks it accessed; it costs two HMACs the first time in a request and a
+// map lookup afterwards.
+package sessionlog
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/seshat-go/seshat"
+)
+
+// DefaultAttrKey is the attribute the fingerprint goes under by default.
+const DefaultAttrKey = "session"
+
+// Options configure a Handler. The zero value is ready to use.
+type Options struct {
+	// Key is the HMAC key of the fingerprints. Nil (the default) derives one
+	// from the session manager's newest signing key, so fingerprints change
+	// when that key is rotated. Give 32 random bytes of your own to keep
+	// them across key rotations or to match them between services.
+	Key []byte
+	// AttrKey names the attribute; default DefaultAttrKey ("session").
+	AttrKey string
+}
+
+// Handler is a slog.Handler that adds the session fingerprint to every
+// record whose context carries a session, and passes the record on.
+// Records without a session (startup, background jobs) pass unchanged.
+type Handler struct {
+	next slog.Handler
+	key  []byte
+	attr string
+}
+
+// NewHandler wraps next. opts may be nil.
+func NewHandler(next slog.Handler, opts *Options) *Handler {
+	h := &Handler{next: next, attr: DefaultAttrKey}
+	if opts != nil {
+		h.key = opts.Key
+		if opts.AttrKey != "" {
+			h.attr = opts.AttrKey
+		}
+	}
+	return h
+}
+
+// Enabled reports whether next handles records at level.
+func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+// Handle adds the fingerprint attribute and calls next. After WithGroup the
+// attribute lands inside the open group, like every attribute of the record.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+	if fp := Fingerprint(ctx, h.key); fp != "" {
+		// Clone: the caller may hand copies of r to other handlers too.
+		r = r.Clone()
+		r.AddAttrs(slog.String(h.attr, fp))
+	}
+	return h.next.Handle(ctx, r)
+}
+
+// WithAttrs returns a Handler whose next handler has attrs.
+func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &Handler{next: h.next.WithAttrs(attrs), key: h.key, attr: h.attr}
+}
+
+// WithGroup returns a Handler whose next handler has the group open.
+func (h *Handler) WithGroup(name string) slog.Handler {
+	return &Handler{next: h.next.WithGroup(name), key: h.key, attr: h.attr}
+}
+
+// Fingerprint returns the fingerprint of the session in ctx under key (nil
+// derives one from the manager's keys), or "" when ctx carries no session or
+// the session has nothing to name.
+func Fingerprint(ctx context.Context, key []byte) string {
+	if ctx == nil {
+		return ""
+	}
+	s, err := seshat.Lookup(ctx)
+	if err != nil {
+		return ""
+	}
+	return s.Fingerprint(key)
+}
+
+// Attr returns the fingerprint of the session in ctx as an attribute under
+// DefaultAttrKey, for loggers not wrapped by a Handler:
+// logger.Info("msg", sessionlog.Attr(ctx)). Without a fingerprint it is an
+// empty attribute, which slog's handlers omit.
+func Attr(ctx context.Context) slog.Attr {
+	fp := Fingerprint(ctx, nil)
+	if fp == "" {
+		return slog.Attr{}
+	}
+	return slog.String(DefaultAttrKey, fp)
+}

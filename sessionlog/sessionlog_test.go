@@ -1,0 +1,199 @@
+package sessionlog_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/memstore"
+	"github.com/seshat-go/seshat/sessionlog"
+)
+
+var testKey = []byte("0123456789abcdef0123456789abcdef")
+
+// lines collects JSON log lines.
+type lines struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lines) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lines) all(t *testing.T) (raw string, recs []map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	raw = l.buf.String()
+	for _, line := range strings.Split(strings.TrimSpace(raw), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		recs = append(recs, m)
+	}
+	return raw, recs
+}
+
+// app logs one line per request; its manager logs through the same handler,
+// so the test also proves the core's own log calls cannot deadlock on it.
+func app(t *testing.T, out io.Writer, store seshat.Store) (*httptest.Server, *seshat.Manager) {
+	logger := slog.New(sessionlog.NewHandler(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}), nil))
+	sm, err := seshat.New(seshat.Config{Keys: [][]byte{testKey}, Store: store, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		s := seshat.FromContext(r.Context())
+		u := r.URL.Query().Get("u")
+		s.Set("_user_id", u)
+		s.SetUserID(u)
+		logger.InfoContext(r.Context(), "login", "path", r.URL.Path)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("touch") {
+			seshat.FromContext(r.Context()).Has("x") // loads: a bad cookie is logged
+		}
+		logger.With("app", "test").WithGroup("req").InfoContext(r.Context(), "page", "path", r.URL.Path)
+	})
+	srv := httptest.NewServer(sm.Handler(mux))
+	t.Cleanup(srv.Close)
+	return srv, sm
+}
+
+// get sends a request with cookie and returns the new cookie (or the old).
+func get(t *testing.T, srv *httptest.Server, path, cookie string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", srv.URL+path, nil)
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if sc := resp.Header.Get("Set-Cookie"); sc != "" {
+		return strings.SplitN(sc, ";", 2)[0]
+	}
+	return cookie
+}
+
+func TestStoreModeLogLines(t *testing.T) {
+	var out lines
+	srv, _ := app(t, &out, memstore.New(memstore.Options{}))
+	a := get(t, srv, "/login?u=alice", "")
+	b := get(t, srv, "/login?u=alice", "") // same user, another session
+	get(t, srv, "/one", a)
+	get(t, srv, "/two", a)
+	get(t, srv, "/three", b)
+	get(t, srv, "/anonymous", "")
+	get(t, srv, "/forged?touch=1", "session=forged.value")
+
+	raw, recs := out.all(t)
+	fp := map[string]string{}
+	for _, r := range recs {
+		if r["msg"] != "page" {
+			continue
+		}
+		// The logger opened group "req": the attribute is inside it.
+		req := r["req"].(map[string]any)
+		s, _ := req["session"].(string)
+		fp[req["path"].(string)] = s
+	}
+	if fp["/one"] == "" || len(fp["/one"]) != seshat.FingerprintLen {
+		t.Fatalf("no fingerprint on a stored session's line: %q", raw)
+	}
+	if fp["/one"] != fp["/two"] {
+		t.Errorf("one session, two fingerprints: %q, %q", fp["/one"], fp["/two"])
+	}
+	if fp["/three"] == fp["/one"] || fp["/three"] == "" {
+		t.Errorf("two sessions of one user share fingerprint %q", fp["/three"])
+	}
+	if fp["/anonymous"] != "" || fp["/forged"] != "" {
+		t.Errorf("a request without a session id got %q / %q", fp["/anonymous"], fp["/forged"])
+	}
+	for _, c := range []string{a, b} {
+		v := strings.TrimPrefix(c, "session=")
+		id, _, _ := strings.Cut(v, ".")
+		if strings.Contains(raw, v) || strings.Contains(raw, id) {
+			t.Fatalf("the cookie or the raw session id is in the log:\n%s", raw)
+		}
+	}
+	if !strings.Contains(raw, `"level":"DEBUG"`) {
+		t.Errorf("the manager's own debug line (forged cookie) is missing:\n%s", raw)
+	}
+}
+
+func TestCookieModeLogLines(t *testing.T) {
+	var out lines
+	srv, _ := app(t, &out, nil)
+	a := get(t, srv, "/login?u=alice", "")
+	b := get(t, srv, "/login?u=alice", "")
+	c := get(t, srv, "/login?u=bob", "")
+	get(t, srv, "/a", a)
+	get(t, srv, "/b", b)
+	get(t, srv, "/c", c)
+	raw, recs := out.all(t)
+	fp := map[string]string{}
+	for _, r := range recs {
+		if r["msg"] == "page" {
+			req := r["req"].(map[string]any)
+			s, _ := req["session"].(string)
+			fp[req["path"].(string)] = s
+		}
+	}
+	if fp["/a"] == "" || fp["/a"] != fp["/b"] || fp["/c"] == fp["/a"] || fp["/c"] == "" {
+		t.Fatalf("cookie mode names the user: alice %q %q, bob %q", fp["/a"], fp["/b"], fp["/c"])
+	}
+	for _, secret := range []string{strings.TrimPrefix(a, "session="), `"alice"`, "bob"} {
+		if strings.Contains(raw, secret) {
+			t.Fatalf("%q is in the log:\n%s", secret, raw)
+		}
+	}
+}
+
+func TestOptionsAndAttr(t *testing.T) {
+	sm, _ := seshat.New(seshat.Config{Keys: [][]byte{testKey}})
+	var out lines
+	own := []byte("a-fingerprint-key-of-my-own-0123")
+	logger := slog.New(sessionlog.NewHandler(slog.NewJSONHandler(&out, nil), &sessionlog.Options{Key: own, AttrKey: "sfp"}))
+	plain := slog.New(slog.NewJSONHandler(&out, nil))
+	var want string
+	h := sm.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := seshat.FromContext(r.Context())
+		s.Set("_user_id", "7")
+		want = s.Fingerprint(own)
+		logger.InfoContext(r.Context(), "tagged")
+		plain.InfoContext(r.Context(), "attr", sessionlog.Attr(r.Context()))
+		plain.InfoContext(r.Context(), "untagged")
+		logger.Info("no context")
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	_, recs := out.all(t)
+	if len(recs) != 4 || recs[0]["sfp"] != want || want == "" {
+		t.Fatalf("explicit key and attribute name: %v, want sfp=%q", recs, want)
+	}
+	if recs[1]["session"] == "" || recs[1]["session"] == want || recs[1]["session"] == nil {
+		t.Errorf("Attr uses the derived key under \"session\": %v", recs[1])
+	}
+	if _, ok := recs[2]["session"]; ok {
+		t.Error("a plain logger got a fingerprint")
+	}
+	if _, ok := recs[3]["sfp"]; ok {
+		t.Error("a line without a context got a fingerprint")
+	}
+	if a := sessionlog.Attr(t.Context()); !a.Equal(slog.Attr{}) {
+		t.Errorf("Attr without a session: %v", a)
+	}
+}
