@@ -152,17 +152,21 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
 }
 
-// open navigates to path and returns the HTTP status of the document.
-func (b *tab) open(path string) int64 {
+// open navigates to path and fails unless the page (after redirects)
+// answered 2xx.
+func (b *tab) open(path string) {
 	b.t.Helper()
 	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(b.base+path))
 	if err != nil {
 		b.fatalf("open %s: %v", path, err)
 	}
-	if resp == nil {
-		return 0
+	if resp == nil || resp.Status < 200 || resp.Status > 299 {
+		status := int64(0)
+		if resp != nil {
+			status = resp.Status
+		}
+		b.fatalf("GET %s: status %d, want 2xx", path, status)
 	}
-	return resp.Status
 }
 
 // submitJS fills and submits the form around the element sel matches (a

@@ -14,8 +14,14 @@ import (
 // repoRoot is the seshat checkout: the tests run in e2e/.
 const repoRoot = ".."
 
-// demoDir is the demo app's module, relative to e2e/.
-var demoDir = filepath.Join(repoRoot, "cmd", "seshat-demo")
+// demoDir returns the demo app's module directory: SESHAT_DEMO_DIR (to
+// test another checkout's demo), else ../cmd/seshat-demo.
+func demoDir() string {
+	if d := os.Getenv("SESHAT_DEMO_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(repoRoot, "cmd", "seshat-demo")
+}
 
 // readyLine is what the demo prints once it accepts connections.
 var readyLine = regexp.MustCompile(`seshat-demo listening on (http://\S+)`)
@@ -31,9 +37,10 @@ type demoBuild struct {
 
 func (b *demoBuild) get(t testing.TB) string {
 	t.Helper()
-	if _, err := os.Stat(demoDir); errors.Is(err, os.ErrNotExist) {
+	dir := demoDir()
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		// Not a missing service: the app itself is not in this tree yet.
-		t.Skipf("%s does not exist yet: nothing to test", demoDir)
+		t.Skipf("%s does not exist yet: nothing to test", dir)
 	}
 	b.once.Do(func() {
 		b.dir, b.err = os.MkdirTemp("", "seshat-e2e-")
@@ -41,7 +48,7 @@ func (b *demoBuild) get(t testing.TB) string {
 			return
 		}
 		bin := filepath.Join(b.dir, "seshat-demo")
-		abs, err := filepath.Abs(demoDir)
+		abs, err := filepath.Abs(dir)
 		if err != nil {
 			b.err = err
 			return
