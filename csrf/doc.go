@@ -59,7 +59,8 @@
 // tag. Behind a TLS-terminating proxy set Options.TrustForwardedProto, and
 // only if the proxy overwrites X-Forwarded-Proto: the scheme is never taken
 // from r.URL.Scheme. On login call [Rotate], so a token planted before login
-// is worthless after it.
+// is worthless after it (package login's LoginUser, ConfirmLogin and
+// LogoutUser do it for you).
 //
 // # Differences from Flask-WTF
 //

@@ -14,12 +14,12 @@
 //		LoginURL:   "/login",
 //		RefreshURL: "/login",
 //		Tokens:     tokenStore, // or Keys: [][]byte{rememberKey}
+//		KeepOnLogin: []string{"cart", "theme"}, // every other pre-login key is dropped
 //	})
 //	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
 //		u, ok := checkPassword(r)
 //		if !ok { ...; return }
 //		if err := lm.LoginUser(w, r, u, login.LoginOptions{Remember: r.FormValue("remember") == "on"}); err != nil { ... }
-//		csrf.Rotate(r) // tokens minted before login stop working (login CSRF)
 //		next, ok := login.SafeNext(r.FormValue("next"))
 //		if !ok { next = "/" }
 //		http.Redirect(w, r, next, http.StatusSeeOther)
@@ -105,6 +105,15 @@
 // and is never fresh, so FreshRequired asks for the password again.
 // LogoutUser removes Flask-Login's keys, deletes the remember cookie and
 // renews the session, or destroys it with Config.DestroyOnLogout.
+//
+// LoginUser, ConfirmLogin and LogoutUser also rotate the CSRF secret (as
+// csrf.Rotate does), so a token minted before the change of identity stops
+// working (login CSRF). With Config.KeepOnLogin, LoginUser keeps only the
+// listed keys of the anonymous session and drops the rest, so no flag set
+// before authentication carries into it. In cookie mode logout cannot
+// revoke a copied cookie unless seshat.Config.Generation is set and the
+// application bumps the user's generation at logout (OnLogout is a good
+// place).
 //
 // # Redirects after login
 //

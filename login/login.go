@@ -216,6 +216,15 @@ type Config struct {
 	// old one dead), keeping the application's other keys as Flask-Login
 	// does.
 	DestroyOnLogout bool
+	// KeepOnLogin, when not nil, lists the session keys that survive
+	// LoginUser; every other key of the pre-login session is deleted, so
+	// state written while anonymous (an "mfa_ok" or "role" flag set through
+	// a fixated or shared browser) never becomes part of the authenticated
+	// session (LC-03, OWASP "renew on privilege change"). The permanent
+	// flag, pending flashes, "next" and seshat's creation time are always
+	// kept. nil keeps every key, as Flask-Login does. Whatever the setting,
+	// LoginUser, ConfirmLogin and LogoutUser rotate the CSRF secret.
+	KeepOnLogin []string
 	// OnLogin, OnLogout and OnLoad are called after a login, after a
 	// logout, and when a request's user is loaded.
 	OnLogin  func(r *http.Request, u User)
@@ -406,6 +415,8 @@ func (m *Manager) LoginUser(w http.ResponseWriter, r *http.Request, user User, o
 	if err := s.Err(); err != nil {
 		return err
 	}
+	m.dropPreLogin(s)
+	rotateCSRF(r)
 	s.Renew()
 	s.SetUserID(id)
 	if err := s.Set(KeyUserID, id); err != nil {
@@ -454,6 +465,7 @@ func (m *Manager) LogoutUser(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.SetUserID("")
+	rotateCSRF(r)
 	if m.cfg.DestroyOnLogout {
 		s.Destroy()
 	} else {
@@ -549,6 +561,7 @@ func (m *Manager) ConfirmLogin(r *http.Request) error {
 		return err
 	}
 	s.Renew()
+	rotateCSRF(r)
 	_ = s.Set(KeyFresh, true)
 	return s.Set(KeyID, Identifier(r, m.cfg.TrustForwardedFor))
 }

@@ -164,6 +164,12 @@ func (a *app) get(t *testing.T, j jar, path, ua string) result {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
+	j.apply(res)
+	return result{status: res.StatusCode, body: string(b), loc: res.Header.Get("Location"), cookies: res.Header.Values("Set-Cookie")}
+}
+
+// apply keeps the response's cookies in j, as a browser would.
+func (j jar) apply(res *http.Response) {
 	for _, c := range res.Cookies() {
 		if c.MaxAge < 0 || c.Value == "" {
 			delete(j, c.Name)
@@ -171,7 +177,6 @@ func (a *app) get(t *testing.T, j jar, path, ua string) result {
 			j[c.Name] = c.Value
 		}
 	}
-	return result{status: res.StatusCode, body: string(b), loc: res.Header.Get("Location"), cookies: res.Header.Values("Set-Cookie")}
 }
 
 func (r result) setCookie(name string) string {

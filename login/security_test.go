@@ -1,0 +1,217 @@
+package login
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/csrf"
+	"github.com/seshat-go/seshat/flash"
+	"github.com/seshat-go/seshat/memstore"
+)
+
+// stack is seshat + csrf + login on a real server, with the handlers the
+// security tests need.
+type stack struct {
+	srv *httptest.Server
+}
+
+func newStack(t *testing.T, sc seshat.Config, lc Config) *stack {
+	t.Helper()
+	sc.Keys = [][]byte{sessionKey}
+	sc.Logger = slog.New(slog.DiscardHandler)
+	sm, err := seshat.New(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc.LoadUser == nil {
+		lc.LoadUser = loadVectorUser
+	}
+	lc.Logger = slog.New(slog.DiscardHandler)
+	lc.Keys = [][]byte{rememberKey}
+	lm, err := New(lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := csrf.New([][]byte{sessionKey}, csrf.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /token", func(w http.ResponseWriter, r *http.Request) {
+		tok, err := csrf.Token(r)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		io.WriteString(w, tok)
+	})
+	mux.HandleFunc("POST /login/{uid}", func(w http.ResponseWriter, r *http.Request) {
+		if err := lm.LoginUser(w, r, testUser(r.PathValue("uid")), LoginOptions{}); err != nil {
+			http.Error(w, err.Error(), 500)
+		}
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		if err := lm.LogoutUser(w, r); err != nil {
+			http.Error(w, err.Error(), 500)
+		}
+	})
+	mux.HandleFunc("POST /action", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "done") })
+	mux.HandleFunc("GET /pre", func(w http.ResponseWriter, r *http.Request) {
+		s := seshat.FromContext(r.Context())
+		for _, k := range []string{"cart", "theme", "mfa_ok", "role", KeyNext} {
+			_ = s.Set(k, k+"-value")
+		}
+		_ = flash.Add(s, "message", "please log in")
+	})
+	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, strings.Join(seshat.FromContext(r.Context()).Keys(), " "))
+	})
+	mux.HandleFunc("GET /whoami", func(w http.ResponseWriter, r *http.Request) {
+		if !lm.IsAuthenticated(r) {
+			io.WriteString(w, "anonymous")
+			return
+		}
+		io.WriteString(w, lm.CurrentUser(r).ID())
+	})
+	st := &stack{srv: httptest.NewServer(sm.Handler(p.Protect(lm.Handler(mux))))}
+	t.Cleanup(st.srv.Close)
+	return st
+}
+
+// do sends a request with the session cookie of j (and token, as the
+// X-CSRFToken header, when not empty) and keeps the response's cookie.
+func (st *stack) do(t *testing.T, j jar, method, path, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, st.srv.URL+path, nil)
+	for k, v := range j {
+		req.AddCookie(&http.Cookie{Name: k, Value: v})
+	}
+	if token != "" {
+		req.Header.Set("X-CSRFToken", token)
+	}
+	res, err := st.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	j.apply(res)
+	return res.StatusCode, string(b)
+}
+
+// CS-03: a token obtained before login (by the user, or by an attacker who
+// planted the anonymous session: login CSRF) stops working at login, and
+// one of the logged-in session stops working at logout.
+func TestLoginRotatesCSRFToken(t *testing.T) {
+	for _, mode := range []string{"cookie", "store"} {
+		t.Run(mode, func(t *testing.T) {
+			sc := seshat.Config{}
+			if mode == "store" {
+				sc.Store = newMemStore(t)
+			}
+			st := newStack(t, sc, Config{})
+			j := jar{}
+			_, pre := st.do(t, j, "GET", "/token", "")
+			if code, _ := st.do(t, j, "POST", "/login/42", pre); code != http.StatusOK {
+				t.Fatalf("login with a valid token: %d", code)
+			}
+			if code, _ := st.do(t, j, "POST", "/action", pre); code != http.StatusForbidden {
+				t.Fatalf("pre-login token after login: %d, want 403", code)
+			}
+			_, post := st.do(t, j, "GET", "/token", "")
+			if post == pre || post == "" {
+				t.Fatal("no new token after login")
+			}
+			if code, _ := st.do(t, j, "POST", "/action", post); code != http.StatusOK {
+				t.Fatalf("new token: %d", code)
+			}
+			st.do(t, j, "POST", "/logout", post)
+			if code, _ := st.do(t, j, "POST", "/action", post); code != http.StatusForbidden {
+				t.Fatalf("logged-in token after logout: %d, want 403", code)
+			}
+		})
+	}
+}
+
+// LC-03: with KeepOnLogin, login keeps the listed keys (and the flow's own:
+// flashes, next, the permanent flag) and drops every other pre-login key;
+// without it every key survives, as in Flask-Login.
+func TestLoginDropsPreLoginFlags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		keep []string
+		want string
+	}{
+		{"KeepOnLogin", []string{"cart", "theme"}, "_flashes _fresh _id _user_id cart next theme"},
+		{"FlaskLoginDefault", nil, "_flashes _fresh _id _user_id cart mfa_ok next role theme"},
+	} {
+		for _, mode := range []string{"cookie", "store"} {
+			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+				sc := seshat.Config{}
+				if mode == "store" {
+					sc.Store = newMemStore(t)
+				}
+				st := newStack(t, sc, Config{KeepOnLogin: tc.keep})
+				j := jar{}
+				st.do(t, j, "GET", "/pre", "")
+				_, tok := st.do(t, j, "GET", "/token", "")
+				if code, body := st.do(t, j, "POST", "/login/42", tok); code != http.StatusOK {
+					t.Fatalf("login: %d %s", code, body)
+				}
+				if _, keys := st.do(t, j, "GET", "/keys", ""); keys != tc.want {
+					t.Fatalf("keys after login %q, want %q", keys, tc.want)
+				}
+			})
+		}
+	}
+}
+
+// LC-05 end to end: cookie mode with seshat.Config.Generation; the
+// application bumps the counter in OnLogout, so a copy of the logged-in
+// cookie taken before logout is anonymous afterwards.
+func TestLogoutRevokesCookieModeCopiesWithGeneration(t *testing.T) {
+	var mu sync.Mutex
+	gens := map[string]uint64{}
+	gen := func(_ context.Context, id string) (uint64, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return gens[id], nil
+	}
+	st := newStack(t, seshat.Config{Generation: gen}, Config{OnLogout: func(_ *http.Request, u User) {
+		mu.Lock()
+		gens[u.ID()]++
+		mu.Unlock()
+	}})
+	j := jar{}
+	_, tok := st.do(t, j, "GET", "/token", "")
+	st.do(t, j, "POST", "/login/42", tok)
+	stolen := j.clone()
+	if _, who := st.do(t, stolen.clone(), "GET", "/whoami", ""); who != "42" {
+		t.Fatalf("copy before logout: %q", who)
+	}
+	_, tok = st.do(t, j, "GET", "/token", "")
+	st.do(t, j, "POST", "/logout", tok)
+	if _, who := st.do(t, stolen, "GET", "/whoami", ""); who != "anonymous" {
+		t.Fatalf("copy replayed after logout: %q", who)
+	}
+	// Logging in again works with the new generation.
+	_, tok = st.do(t, j, "GET", "/token", "")
+	st.do(t, j, "POST", "/login/42", tok)
+	if _, who := st.do(t, j, "GET", "/whoami", ""); who != "42" {
+		t.Fatalf("login after logout: %q", who)
+	}
+}
+
+func newMemStore(t *testing.T) *memstore.Store {
+	ms := memstore.New(memstore.Options{})
+	t.Cleanup(func() { ms.Close() })
+	return ms
+}
