@@ -68,7 +68,8 @@
 // [Store] is two methods, Get and an atomic Update of one user's [State];
 // an SQL implementation is one row per user (the State as JSON, or a
 // column per field) updated in a transaction. [MemoryStore] is the
-// in-process one.
+// in-process one. Package storetest checks an implementation, atomicity
+// included, on its real engine.
 //
 // # Flask-Security-Too
 //

@@ -2,8 +2,10 @@ package twofactor_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
@@ -121,4 +123,28 @@ func mustRequest(method, u string, form url.Values) *http.Request {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
 	return r
+}
+
+// ExampleManager_Enroll shows an enrolment page: the QR code as a data
+// URL (html/template needs the template.URL type to keep a data: URL in
+// src) and the secret for typing in by hand.
+func ExampleManager_Enroll() {
+	lm, _ := login.New(login.Config{LoadUser: func(context.Context, string) (login.User, error) { return nil, nil }, Tokens: login.NewMemoryTokens(nil)})
+	tf, _ := twofactor.New(twofactor.Config{Issuer: "Example", Store: twofactor.NewMemoryStore(), Login: lm,
+		LoadUser: func(context.Context, string) (login.User, error) { return nil, nil }})
+	e, err := tf.Enroll(context.Background(), "42", "ann@example.com")
+	if err != nil {
+		panic(err)
+	}
+	page := template.Must(template.New("").Parse(`<img src="{{.QR}}" alt="QR code"> <code>{{.Secret}}</code>`))
+	var b strings.Builder
+	_ = page.Execute(&b, map[string]any{
+		"QR":     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.PNG)),
+		"Secret": e.Secret,
+	})
+	fmt.Println(strings.HasPrefix(b.String(), `<img src="data:image/png;base64,iVBORw0KGgo`))
+	fmt.Println(strings.TrimSuffix(e.URI, e.Secret))
+	// Output:
+	// true
+	// otpauth://totp/Example:ann@example.com?algorithm=SHA1&digits=6&issuer=Example&period=30&secret=
 }
