@@ -17,6 +17,7 @@ import (
 // A websocket endpoint shares the session of the pages around it: the
 // handshake loads it by its cookie, and the connection's goroutine saves
 // what it changes long after the middleware has sent the response header.
+// (examples/websocket runs the same with a real websocket.)
 func ExampleManager_Detach() {
 	sm, err := seshat.New(seshat.Config{
 		Keys:  [][]byte{[]byte("a-long-random-key-from-your-secret-store")},

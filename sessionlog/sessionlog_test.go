@@ -1,17 +1,16 @@
 package sessionlog_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/testenv"
 	"github.com/seshat-go/seshat/memstore"
 	"github.com/seshat-go/seshat/sessionlog"
 )
@@ -19,21 +18,10 @@ import (
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
 // lines collects JSON log lines.
-type lines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
+type lines struct{ testenv.Buffer }
 
 func (l *lines) all(t *testing.T) (raw string, recs []map[string]any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	raw = l.buf.String()
+	raw = l.String()
 	for _, line := range strings.Split(strings.TrimSpace(raw), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
