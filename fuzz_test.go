@@ -24,20 +24,7 @@ func FuzzLoadCookie(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	vf, err := flaskvectors.Load("flask_session_cookie")
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, v := range vf.Vectors {
-		var val string
-		if v.Field("cookie_value", &val) == nil {
-			f.Add("session=" + val)
-		}
-		var in struct{ Cookie *string }
-		if v.Field("inputs", &in) == nil && in.Cookie != nil {
-			f.Add("session=" + *in.Cookie)
-		}
-	}
+	addCookieSeeds(f, "flask_session_cookie")
 	f.Add("session=.eJzLSM3JyVcozy_KSQEAGgQEXQ.ZeyHgA.x; session=")
 	f.Add(strings.Repeat("a=b; ", 50) + "session=\"x.y.z\"")
 	f.Fuzz(func(t *testing.T, header string) {
@@ -65,6 +52,25 @@ func FuzzLoadCookie(f *testing.F) {
 			t.Fatalf("save: %v", err)
 		}
 	})
+}
+
+// addCookieSeeds adds a Cookie header for every cookie value (produced or
+// sent) in the named vector file.
+func addCookieSeeds(f *testing.F, file string) {
+	vf, err := flaskvectors.Load(file)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, v := range vf.Vectors {
+		var val string
+		if v.Field("cookie_value", &val) == nil {
+			f.Add("session=" + val)
+		}
+		var in struct{ Cookie *string }
+		if v.Field("inputs", &in) == nil && in.Cookie != nil {
+			f.Add("session=" + *in.Cookie)
+		}
+	}
 }
 
 // FuzzDecodeUnverified covers the debugging decoder used by the CLI.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/internal/flaskvectors"
 )
 
@@ -85,6 +86,95 @@ func FuzzDecodePickle(f *testing.F) {
 			again, err := EncodePickle(back, proto)
 			if err != nil || !bytes.Equal(again, enc) {
 				t.Fatalf("encoding is not a fixed point: %v\n%x\n%x", err, enc, again)
+			}
+		}
+	})
+}
+
+// FuzzRecordCodec drives the store-side codec (what the Redis and file
+// stores call on every Load, Merge and Iterate) with arbitrary bytes: it
+// never panics; a record that decodes encodes back to the same values and
+// owner, and Merge keeps every key it did not touch.
+func FuzzRecordCodec(f *testing.F) {
+	for _, b := range vectorPickles(f) {
+		f.Add(b)
+	}
+	f.Add(p4("}\x94(\x8c\x01a]\x94\x8c\x01bh\x01uh\x01K\x01a\x86"))
+	c := &Codec{Limits: Limits{MaxSize: 1 << 16, MaxItems: 1 << 14, MaxExpanded: 1 << 18}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		values, user, err := c.Decode(data)
+		owner, oerr := c.Owner(data)
+		// Owner reads only the dict, so it may accept a record whose values
+		// Decode cannot express; the reverse is a bug.
+		if err == nil && oerr != nil {
+			t.Fatalf("Decode accepts what Owner refuses: %v", oerr)
+		}
+		if err != nil {
+			return
+		}
+		if owner != user {
+			t.Fatalf("Owner %q, Decode %q", owner, user)
+		}
+		enc, err := c.Encode(values, user)
+		if err != nil {
+			t.Fatalf("decoded record does not encode: %v", err)
+		}
+		back, buser, err := c.Decode(enc)
+		if err != nil || buser != user || len(back) != len(values) {
+			t.Fatalf("round trip: %v, owner %q/%q, %d of %d values", err, buser, user, len(back), len(values))
+		}
+		for k, v := range values {
+			if !bytes.Equal(back[k], v) {
+				t.Fatalf("value of %q changed: %s -> %s", k, v, back[k])
+			}
+		}
+		merged, err := c.Merge(data, &seshat.Change{Set: map[string][]byte{"fuzz": []byte("1")}})
+		if err != nil {
+			t.Fatalf("decoded record does not merge: %v", err)
+		}
+		mv, muser, err := c.Decode(merged)
+		if err != nil || muser != user || string(mv["fuzz"]) != "1" {
+			t.Fatalf("merged record: %v, owner %q/%q, fuzz=%s", err, muser, user, mv["fuzz"])
+		}
+		for k := range values {
+			if _, ok := mv[k]; !ok {
+				t.Fatalf("merge lost %q", k)
+			}
+		}
+	})
+}
+
+// FuzzIDScheme: whatever the Flask-Session id cookie decoder accepts, signed
+// or not, is a canonical uuid (so it is safe as a Redis key or file name)
+// and the exact id a cookie for it would carry.
+func FuzzIDScheme(f *testing.F) {
+	signed, err := NewIDScheme(IDOptions{Keys: [][]byte{[]byte("dev-secret-key-1")}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	unsigned, _ := NewIDScheme(IDOptions{Unsigned: true})
+	id := "0b6c1b0e-8c4f-4d5c-9a39-2f5e3c3b1a2d"
+	f.Add(id)
+	f.Add(signed.Encode(id, false))
+	f.Add("../../../etc/passwd-aaaa-aaaa-aaaaaaaaaaaa")
+	f.Add("0B6C1B0E-8C4F-4D5C-9A39-2F5E3C3B1A2D")
+	for _, v := range loadVectors(f).Vectors {
+		var val string
+		if v.Field("cookie_value", &val) == nil {
+			f.Add(val)
+		}
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		for _, s := range []*IDScheme{signed, unsigned} {
+			got, perm, err := s.Decode(value)
+			if err != nil {
+				continue
+			}
+			if perm || !ValidID(got) || s.Key(got) != got {
+				t.Fatalf("accepted %q as %q (permanent %v)", value, got, perm)
+			}
+			if back, _, err := s.Decode(s.Encode(got, false)); err != nil || back != got {
+				t.Fatalf("re-encoded id %q: %q, %v", got, back, err)
 			}
 		}
 	})
