@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// engine is a database server this program starts, restarts and stops
+// itself, on its own loopback port and data directory: the soak never
+// touches the shared services other tests use.
+type engine interface {
+	Name() string
+	Start(ctx context.Context) error
+	// Stop shuts the server down cleanly and waits for its process to
+	// exit; acknowledged writes must survive (see each engine).
+	Stop() error
+}
+
+// proc is one run of a server process, stopped by its PID.
+type proc struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func startProc(cmd *exec.Cmd, logPath string) (*proc, error) {
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout, cmd.Stderr = lf, lf
+	if err := cmd.Start(); err != nil {
+		lf.Close()
+		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
+	}
+	p := &proc{cmd: cmd, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait(); lf.Close() }()
+	return p, nil
+}
+
+// stop sends sig to the process and waits up to 60 s for it to exit,
+// then kills it.
+func (p *proc) stop(sig os.Signal) error {
+	if p == nil {
+		return nil
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(60 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("%s did not stop in 60 s; killed", p.cmd.Path)
+	}
+}
+
+// waitPort waits until something accepts connections on addr.
+func waitPort(ctx context.Context, addr string, p *proc) error {
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case err := <-p.done:
+			p.done <- err
+			return fmt.Errorf("%s exited during start-up: %v", p.cmd.Path, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// redisEngine is a redis-server with an append-only file fsynced on every
+// write (appendfsync always) in its own directory: a write Redis has
+// acknowledged survives a restart, which "sessions lost: 0" needs.
+type redisEngine struct {
+	bin, dir string
+	port     int
+	p        *proc
+}
+
+func (e *redisEngine) Name() string { return "redis" }
+func (e *redisEngine) Addr() string { return "127.0.0.1:" + strconv.Itoa(e.port) }
+
+func (e *redisEngine) Start(ctx context.Context) error {
+	cmd := exec.Command(e.bin, "--port", strconv.Itoa(e.port), "--bind", "127.0.0.1",
+		"--dir", e.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
+		"--daemonize", "no", "--protected-mode", "yes")
+	p, err := startProc(cmd, filepath.Join(e.dir, "redis.log"))
+	if err != nil {
+		return err
+	}
+	e.p = p
+	return waitPort(ctx, e.Addr(), p)
+}
+
+// Stop sends SIGTERM: Redis flushes the append-only file and exits.
+func (e *redisEngine) Stop() error {
+	err := e.p.stop(syscall.SIGTERM)
+	e.p = nil
+	return err
+}
+
+// pgEngine is a PostgreSQL cluster created with initdb in its own
+// directory (fsync and synchronous_commit on, the defaults: a committed
+// write survives a restart), run as the postgres user when this program
+// runs as root.
+type pgEngine struct {
+	binDir, dir string
+	port        int
+	p           *proc
+	cred        *syscall.Credential
+}
+
+func (e *pgEngine) Name() string { return "postgres" }
+
+// DSN is the connection string (trust authentication on loopback).
+func (e *pgEngine) DSN() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", e.port)
+}
+
+func (e *pgEngine) command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(e.binDir, name), args...)
+	if e.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: e.cred}
+	}
+	return cmd
+}
+
+// Init creates the cluster. PostgreSQL refuses to run as root, so as root
+// the directory is given to the postgres user and the server runs as it.
+func (e *pgEngine) Init() error {
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			return fmt.Errorf("running as root needs a postgres user: %w", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		e.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chown(filepath.Dir(e.dir), uid, gid); err != nil {
+			return err
+		}
+	}
+	out, err := e.command("initdb", "-D", e.dir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	return nil
+}
+
+func (e *pgEngine) Start(ctx context.Context) error {
+	cmd := e.command("postgres", "-D", e.dir, "-p", strconv.Itoa(e.port),
+		"-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="+e.dir,
+		"-c", "max_connections=50", "-c", "shared_buffers=32MB")
+	p, err := startProc(cmd, filepath.Join(filepath.Dir(e.dir), "postgres.log"))
+	if err != nil {
+		return err
+	}
+	e.p = p
+	if err := waitPort(ctx, "127.0.0.1:"+strconv.Itoa(e.port), p); err != nil {
+		return err
+	}
+	// The port opens before the server takes queries ("the database
+	// system is starting up").
+	for {
+		c, err := pgx.Connect(ctx, e.DSN())
+		if err == nil {
+			err = c.Ping(ctx)
+			c.Close(ctx)
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Stop sends SIGINT, PostgreSQL's "fast" shutdown: open transactions are
+// rolled back, committed ones are already in the fsynced WAL.
+func (e *pgEngine) Stop() error {
+	err := e.p.stop(syscall.SIGINT)
+	e.p = nil
+	return err
+}
