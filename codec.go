@@ -12,13 +12,14 @@ import (
 
 // CookieCodec encodes and decodes Flask's signed session cookie value: the
 // session dict as Flask's tagged JSON, base64url (zlib-compressed when that is
-// shorter, as itsdangerous decides), a timestamp, and an HMAC-SHA1 signature
+// shorter, as itsdangerous decides; see [CookieCodec.SetCompressThreshold]), a timestamp, and an HMAC-SHA1 signature
 // under a key derived with HMAC from the salt — exactly Flask's
 // SecureCookieSessionInterface. Use it directly for background jobs, tools and
 // tests; [Manager] uses it for every request. It is safe for concurrent use.
 type CookieCodec struct {
-	signer     *signing.TimestampSigner
-	maxDecoded int
+	signer      *signing.TimestampSigner
+	maxDecoded  int
+	minCompress int
 }
 
 // NewCookieCodec returns a codec for keys (newest last; every key verifies)
@@ -41,6 +42,13 @@ func NewCookieCodec(keys [][]byte, salt string) (*CookieCodec, error) {
 
 // SetMaxDecodedSize caps the decompressed payload size Decode accepts.
 func (c *CookieCodec) SetMaxDecodedSize(n int) { c.maxDecoded = n }
+
+// SetCompressThreshold makes Encode write payloads shorter than n bytes
+// uncompressed; longer ones follow itsdangerous's rule (compressed when that
+// is shorter). The default, 0, is Flask's own choice for every payload. A
+// [Manager] sets [CompressThreshold] unless Config.FlaskCompression is set.
+// Decode reads both forms whatever the setting.
+func (c *CookieCodec) SetCompressThreshold(n int) { c.minCompress = n }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
@@ -72,6 +80,9 @@ func (c *CookieCodec) appendEncode(dst []byte, values map[string]any, at time.Ti
 		return dst, fmt.Errorf("seshat: encode session: %w", err)
 	}
 	start := len(dst)
+	if comp == signing.CompressAuto && len(payload) < c.minCompress {
+		comp = signing.CompressNever
+	}
 	if len(payload) > c.maxDecoded {
 		// Decode would refuse to inflate this much; written uncompressed
 		// it cannot hide in a small cookie (the save then fails loudly as

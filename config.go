@@ -27,6 +27,15 @@ const DefaultLifetime = 31 * 24 * time.Hour
 // browsers keep a cookie (RFC 6265bis caps Expires and Max-Age there).
 const MaxLifetime = 400 * 24 * time.Hour
 
+// CompressThreshold is the smallest session payload (tagged JSON, in bytes)
+// a [Manager] zlib-compresses, unless Config.FlaskCompression is set. A
+// typical small session (a user id, a CSRF token, a few flags) is 100–300
+// bytes, where zlib saves little (the hex and random tokens sessions carry do
+// not compress) yet deflating and inflating cost more than signing, encoding
+// and verifying together. Every payload that could make a cookie too large
+// is far above it, so a session that fits compressed still fits.
+const CompressThreshold = 512
+
 // DefaultSalt is the salt Flask signs session cookies with.
 const DefaultSalt = "cookie-session"
 
@@ -114,6 +123,14 @@ type Config struct {
 	// a session is no place for bulk data, and engines have limits of their
 	// own (Redis 512 MB per value, MariaDB's max_allowed_packet).
 	MaxRecordSize int
+	// FlaskCompression compresses every cookie payload that zlib makes
+	// shorter, as Flask (itsdangerous) does, so that seshat's Set-Cookie is
+	// byte-identical to Flask's whenever neither side compresses. By default
+	// seshat compresses only a payload of at least CompressThreshold bytes:
+	// below that zlib saves a few bytes of a request header and costs more
+	// CPU than the rest of the cookie. Flask reads both forms, so either
+	// setting interoperates; this changes only what seshat writes.
+	FlaskCompression bool
 	// MaxDecodedSize caps the decompressed size of a cookie payload, so a
 	// small zlib bomb cannot allocate much; default 64 KiB, far above what
 	// fits in a 4 KB cookie of ordinary data.

@@ -1,7 +1,8 @@
 // Package seshat gives Go's net/http the web sessions of Flask: a
 // request-scoped [Session] with Flask's semantics, kept in a signed cookie
-// that is byte-for-byte the cookie Flask writes, so a Go service and a Flask
-// app with the same secret key share sessions in both directions.
+// in Flask's own format (byte-for-byte Flask's with Config.FlaskCompression),
+// so a Go service and a Flask app with the same secret key share sessions in
+// both directions.
 //
 // # Quick start
 //
@@ -39,6 +40,13 @@
 // with a reason (Flask answers 500); a cookie over [MaxCookieSize] is an
 // error (Werkzeug only warns, and browsers then drop it); short keys are
 // refused unless Config.AllowWeakKeys says a Flask app shares one.
+//
+// One difference is for speed: itsdangerous zlib-compresses every payload
+// that compression shortens; seshat compresses only payloads of at least
+// [CompressThreshold] bytes, where it pays. Flask reads compressed and plain
+// cookies alike, so this changes only the bytes seshat writes;
+// Config.FlaskCompression restores Flask's choice, and with it Set-Cookie
+// headers byte-identical to Flask's.
 //
 // # Lazy and cheap
 //

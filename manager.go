@@ -29,6 +29,9 @@ func New(cfg Config) (*Manager, error) {
 		return nil, err
 	}
 	codec.SetMaxDecodedSize(s.MaxDecodedSize)
+	if !s.FlaskCompression {
+		codec.SetCompressThreshold(CompressThreshold)
+	}
 	m := &Manager{settings: s, codec: codec}
 	if s.Store != nil {
 		m.ids = s.IDScheme

@@ -473,3 +473,52 @@ func TestInterimResponseKeepsSession(t *testing.T) {
 		t.Fatal("no Set-Cookie after an interim response")
 	}
 }
+
+// TestCompressThreshold: by default a small session is written uncompressed
+// even when zlib would shorten it, a session of CompressThreshold bytes or
+// more is compressed, and FlaskCompression restores itsdangerous's rule for
+// every size. Both forms read back.
+func TestCompressThreshold(t *testing.T) {
+	small := map[string]any{"note": strings.Repeat("ab", 100)} // ~215 bytes, zlib shrinks it
+	large := map[string]any{"note": strings.Repeat("ab", seshat.CompressThreshold)}
+	for _, tc := range []struct {
+		name     string
+		flask    bool
+		kv       map[string]any
+		wantZlib bool
+	}{
+		{"small-default", false, small, false},
+		{"large-default", false, large, true},
+		{"small-flask", true, small, true},
+		{"large-flask", true, large, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := newManager(t, func(c *seshat.Config) { c.FlaskCompression = tc.flask })
+			mux := routes()
+			mux.Handle("/big", setHandler(tc.kv, false))
+			c := newClient(t, m, mux)
+			resp, _ := c.get("/big")
+			val := strings.TrimPrefix(strings.SplitN(resp.Header.Get("Set-Cookie"), ";", 2)[0], "session=")
+			if got := strings.HasPrefix(val, "."); got != tc.wantZlib {
+				t.Fatalf("compressed=%v, want %v: %.40q", got, tc.wantZlib, val)
+			}
+			got, err := m.Codec().Decode(val, time.Hour, time.Now())
+			if err != nil || got["note"] != tc.kv["note"] {
+				t.Fatalf("read back %.40v, %v", got, err)
+			}
+		})
+	}
+	// A codec made directly follows Flask until told otherwise.
+	codec, err := seshat.NewCookieCodec([][]byte{testKey}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if v, _ := codec.Encode(small, now); !strings.HasPrefix(v, ".") {
+		t.Fatalf("NewCookieCodec must compress as Flask does: %.40q", v)
+	}
+	codec.SetCompressThreshold(seshat.CompressThreshold)
+	if v, _ := codec.Encode(small, now); strings.HasPrefix(v, ".") {
+		t.Fatalf("under the threshold the codec still compressed: %.40q", v)
+	}
+}

@@ -39,10 +39,11 @@ type flaskResponse struct {
 func configFromFlask(t *testing.T, secret string, cfg map[string]any, now time.Time) seshat.Config {
 	t.Helper()
 	c := seshat.Config{
-		Keys:          [][]byte{[]byte(secret)},
-		AllowWeakKeys: true,
-		Logger:        slog.New(slog.DiscardHandler),
-		Now:           func() time.Time { return now },
+		Keys:             [][]byte{[]byte(secret)},
+		AllowWeakKeys:    true,
+		FlaskCompression: true,
+		Logger:           slog.New(slog.DiscardHandler),
+		Now:              func() time.Time { return now },
 		Cookie: seshat.CookieOptions{
 			SameSite: http.SameSiteDefaultMode,
 			Secure:   seshat.SecureNever,

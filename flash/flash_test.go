@@ -40,11 +40,12 @@ type vecResponse struct {
 func manager(t *testing.T, key string, now int64) *seshat.Manager {
 	t.Helper()
 	m, err := seshat.New(seshat.Config{
-		Keys:          [][]byte{[]byte(key)},
-		AllowWeakKeys: true,
-		Logger:        slog.New(slog.DiscardHandler),
-		Now:           func() time.Time { return time.Unix(now, 0) },
-		Cookie:        seshat.CookieOptions{SameSite: http.SameSiteDefaultMode, Secure: seshat.SecureNever},
+		Keys:             [][]byte{[]byte(key)},
+		AllowWeakKeys:    true,
+		FlaskCompression: true, // compressed where Flask compressed, for byte-for-byte comparison
+		Logger:           slog.New(slog.DiscardHandler),
+		Now:              func() time.Time { return time.Unix(now, 0) },
+		Cookie:           seshat.CookieOptions{SameSite: http.SameSiteDefaultMode, Secure: seshat.SecureNever},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -137,6 +137,8 @@ func goConfig(fc flaskproc.Config) seshat.Config {
 		Keys:                 keys,
 		Lifetime:             fc.Lifetime,
 		NoRefreshEachRequest: fc.NoRefresh,
+		FlaskCompression:     true, // Flask's compression choice, for byte-for-byte comparisons
+
 		Cookie: seshat.CookieOptions{
 			Name:            fc.CookieName,
 			Domain:          fc.Domain,

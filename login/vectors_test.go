@@ -179,11 +179,12 @@ func flowApp(t *testing.T, secret string, cfg map[string]any, now time.Time, rem
 	t.Helper()
 	clock := func() time.Time { return now }
 	sm, err := seshat.New(seshat.Config{
-		Keys:          [][]byte{[]byte(secret)},
-		AllowWeakKeys: true,
-		Logger:        slog.New(slog.DiscardHandler),
-		Now:           clock,
-		Cookie:        seshat.CookieOptions{SameSite: http.SameSiteDefaultMode, Secure: seshat.SecureNever},
+		Keys:             [][]byte{[]byte(secret)},
+		AllowWeakKeys:    true,
+		FlaskCompression: true, // compressed where Flask compressed, for byte-for-byte comparison
+		Logger:           slog.New(slog.DiscardHandler),
+		Now:              clock,
+		Cookie:           seshat.CookieOptions{SameSite: http.SameSiteDefaultMode, Secure: seshat.SecureNever},
 	})
 	if err != nil {
 		t.Fatal(err)
