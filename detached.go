@@ -81,6 +81,7 @@ func (d *Detached) Save(ctx context.Context) error {
 	if m.settings.Store == nil || s.id == "" || s.renew {
 		return ErrNoCookieAfterUpgrade
 	}
+	ctx = hideSession{ctx}
 	s.ctx = ctx
 	if err := m.prepareSave(s); err != nil { // the configured limits' reserved keys
 		return err
@@ -118,6 +119,7 @@ func (d *Detached) Reload(ctx context.Context) error {
 	if m.settings.Store == nil || s.id == "" {
 		return nil
 	}
+	ctx = hideSession{ctx}
 	rec, err := m.settings.Store.Load(ctx, m.ids.Key(s.id))
 	if errors.Is(err, ErrNoRecord) {
 		return fmt.Errorf("seshat: detached reload: %w", ErrSessionGone)
@@ -159,4 +161,18 @@ func (d *Detached) Reload(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// hideSession is the context Save and Reload pass to the store (and to
+// Config.Generation): the caller's, minus any session in it. They hold the
+// session's lock, so a store that logged with ctx through package
+// sessionlog, which reads the session from ctx, would wait on that lock
+// forever; without a session in ctx the line is simply not tagged.
+type hideSession struct{ context.Context }
+
+func (h hideSession) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return nil
+	}
+	return h.Context.Value(key)
 }

@@ -1,6 +1,7 @@
 package sessionlog_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -183,5 +184,63 @@ func TestOptionsAndAttr(t *testing.T) {
 	}
 	if a := sessionlog.Attr(t.Context()); !a.Equal(slog.Attr{}) {
 		t.Errorf("Attr without a session: %v", a)
+	}
+}
+
+// loggingStore logs every Merge with the context it is given, as a store
+// with tracing might.
+type loggingStore struct {
+	*memstore.Store
+	log *slog.Logger
+}
+
+func (l loggingStore) Merge(ctx context.Context, key string, ch *seshat.Change) error {
+	l.log.InfoContext(ctx, "store merge")
+	return l.Store.Merge(ctx, key, ch)
+}
+
+func (l loggingStore) Load(ctx context.Context, key string) (*seshat.Record, error) {
+	l.log.InfoContext(ctx, "store load")
+	return l.Store.Load(ctx, key)
+}
+
+// TestDetachedStoreLogsDoNotDeadlock: Detached.Save and Reload hold the
+// session's lock while the store runs; a store logging with a context that
+// carries that session must not wait on the lock (it would hang here).
+func TestDetachedStoreLogsDoNotDeadlock(t *testing.T) {
+	var out lines
+	logger := slog.New(sessionlog.NewHandler(slog.NewJSONHandler(&out, nil), nil))
+	store := loggingStore{memstore.New(memstore.Options{}), logger}
+	srv, sm := app(t, &out, store)
+	cookie := get(t, srv, "/login?u=alice", "")
+	r := httptest.NewRequest("GET", "/ws", nil)
+	r.Header.Set("Cookie", cookie)
+	d, err := sm.Detach(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := seshat.NewContext(t.Context(), d.Session)
+	d.Set("n", 1)
+	if err := d.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	logger.InfoContext(ctx, "socket line")
+	_, recs := out.all(t)
+	var tagged, merges int
+	for _, r := range recs {
+		switch r["msg"] {
+		case "socket line":
+			if s, _ := r["session"].(string); len(s) == seshat.FingerprintLen {
+				tagged++
+			}
+		case "store merge":
+			merges++
+		}
+	}
+	if tagged != 1 || merges != 1 {
+		t.Fatalf("socket lines tagged %d, store merges logged %d: %v", tagged, merges, recs)
 	}
 }
