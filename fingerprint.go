@@ -27,10 +27,10 @@ const userIDKey = "_user_id"
 type fpLocal struct{}
 
 type fpCache struct {
-	cookieID   string // store mode, before load: the id the cookie names
-	cookieRead bool
-	ident, fp  string
-	key        []byte
+	cookieIdent string // before load: the identity the cookie names
+	cookieRead  bool
+	ident, fp   string
+	key         []byte
 }
 
 // Fingerprint returns a short keyed hash that names the session in logs
@@ -52,9 +52,13 @@ type fpCache struct {
 // The fingerprint is the first 6 bytes, in hex, of HMAC-SHA256(key,
 // "sid\x00"+id) or HMAC-SHA256(key, "user\x00"+userID), so a Flask app given
 // the same explicit key can tag its logs identically. The raw id, the cookie
-// and the user id never leave the session. Calling
-// Fingerprint neither marks the session accessed nor asks the store; in
-// cookie mode it verifies the cookie if no one has yet.
+// and the user id never leave the session.
+//
+// A log line must not change the response: Fingerprint never loads the
+// session, asks the store, calls Config.Generation or marks the session
+// accessed. Before anything loaded the session it verifies the cookie on the
+// side (once per request), so it names what the cookie holds even when a
+// load would then refuse it (a timed-out session, say).
 func (s *Session) Fingerprint(key []byte) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,42 +88,55 @@ func (s *Session) Fingerprint(key []byte) string {
 }
 
 // identity returns what Fingerprint hashes, with a prefix per kind so a
-// session id and a user id never share a fingerprint. Callers hold s.mu.
+// session id and a user id never share a fingerprint. A session nobody
+// loaded is not loaded here either (that could call the store or
+// Config.Generation, or end the session, because of a log line): its cookie
+// is verified on the side, once. Callers hold s.mu.
 func (s *Session) identity(c *fpCache) string {
-	if s.m.settings.Store != nil {
-		id := s.id
-		if !s.loaded {
-			if !c.cookieRead {
-				c.cookieRead = true
-				var buf [maxCandidates]string
-				for _, v := range cookieValues(s.cookies, s.m.settings.name, buf[:0]) {
-					if cid, _, err := s.m.verifiedID(v); err == nil {
-						c.cookieID = cid
-						break
-					}
+	m := s.m
+	if s.loaded {
+		if m.settings.Store != nil {
+			return kindID("sid", s.id)
+		}
+		if s.userSet {
+			return kindID("user", s.userID)
+		}
+		return kindID("user", userIDOf(s.values))
+	}
+	if !c.cookieRead {
+		c.cookieRead = true
+		if m.settings.Store != nil {
+			var buf [maxCandidates]string
+			for _, v := range cookieValues(s.cookies, m.settings.name, buf[:0]) {
+				if id, _, err := m.verifiedID(v); err == nil {
+					c.cookieIdent = kindID("sid", id)
+					break
 				}
 			}
-			id = c.cookieID
-		}
-		if id == "" {
-			return ""
-		}
-		return "sid\x00" + id
-	}
-	uid := s.userID
-	if !s.userSet {
-		s.load()
-		switch v := s.values[userIDKey].(type) {
-		case string:
-			uid = v
-		case int64:
-			uid = strconv.FormatInt(v, 10)
+		} else if values, err := m.loadCookie(s.cookies); err == nil {
+			c.cookieIdent = kindID("user", userIDOf(values))
 		}
 	}
-	if uid == "" {
+	return c.cookieIdent
+}
+
+func kindID(kind, id string) string {
+	if id == "" {
 		return ""
 	}
-	return "user\x00" + uid
+	return kind + "\x00" + id
+}
+
+// userIDOf reads Flask-Login's user id: a string, or an integer from an app
+// whose get_id returns one.
+func userIDOf(values map[string]any) string {
+	switch v := values[userIDKey].(type) {
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return ""
 }
 
 func hmacSHA256(key []byte, msg string) []byte {

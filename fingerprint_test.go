@@ -1,10 +1,12 @@
 package seshat_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/seshat-go/seshat"
@@ -111,5 +113,36 @@ func TestFingerprintKey(t *testing.T) {
 	}
 	if fps[2] != fps[3] || fps[2] == fps[0] || slices.Contains(fps, "") {
 		t.Errorf("an explicit key must give one fingerprint across rotation: %q", fps)
+	}
+}
+
+// TestFingerprintHasNoSideEffects: in cookie mode, fingerprinting an
+// untouched request neither loads the session (no Generation call) nor
+// changes the response.
+func TestFingerprintHasNoSideEffects(t *testing.T) {
+	var mu sync.Mutex
+	calls := 0
+	m := newManager(t, func(c *seshat.Config) {
+		c.Generation = func(context.Context, string) (uint64, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			return 1, nil
+		}
+	})
+	c := newClient(t, m, fpRoutes(nil))
+	c.get("/login?u=alice")
+	mu.Lock()
+	calls = 0
+	mu.Unlock()
+	resp, fp := c.get("/fp")
+	if fp == "" {
+		t.Fatal("no fingerprint for a logged-in cookie session")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 0 || resp.Header.Get("Set-Cookie") != "" || resp.Header.Get("Vary") != "" {
+		t.Fatalf("Fingerprint loaded the session: %d Generation calls, Set-Cookie %q, Vary %q",
+			calls, resp.Header.Get("Set-Cookie"), resp.Header.Get("Vary"))
 	}
 }
