@@ -28,7 +28,10 @@ var ErrNoCookieAfterUpgrade = errors.New("seshat: the change needs a new session
 // With a [Store], Save merges the changes into the record exactly as the
 // middleware saves a request ([Merger]: only the keys this copy set or
 // deleted, atomically in the engine), so a websocket and concurrent HTTP
-// requests that change different keys never lose each other's updates.
+// requests that change different keys never lose each other's updates. This
+// is Flask-SocketIO's manage_session=False over Flask-Session, where event
+// handlers and routes share the server-side session, minus its whole-record
+// rewrite.
 //
 // In cookie mode the session lives in the client's cookie, which nothing can
 // rewrite after the upgrade: the Detached session is then the connection's
