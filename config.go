@@ -80,6 +80,13 @@ type CookieOptions struct {
 	// Partitioned adds the CHIPS Partitioned attribute (Flask 3.1's
 	// SESSION_COOKIE_PARTITIONED); it requires Secure: SecureAlways.
 	Partitioned bool
+	// RequirePrefix makes New refuse a cookie name without a security
+	// prefix (ASVS 5.0 3.3.1 and 3.3.3): a host-only cookie must be named
+	// __Host-…, and a cookie with a Domain (shared with subdomains) must be
+	// named __Secure-…, so a browser never accepts a cookie of that name
+	// set without Secure, or by a sibling host for the __Host- name. Off by
+	// default: Flask's default name "session" has no prefix.
+	RequirePrefix bool
 }
 
 // Config configures a [Manager]. Only Keys is required; every other field has
@@ -267,8 +274,17 @@ func (s *settings) validateCookie() error {
 			return fmt.Errorf("%w: a __Host- cookie needs Secure: SecureAlways, Path \"/\" and no Domain", ErrConfig)
 		}
 	}
-	if strings.HasPrefix(lower, "__secure-") && !secureAlways {
+	securePrefix := strings.HasPrefix(lower, "__secure-")
+	if securePrefix && !secureAlways {
 		return fmt.Errorf("%w: a __Secure- cookie needs Secure: SecureAlways", ErrConfig)
+	}
+	if s.Cookie.RequirePrefix {
+		if s.Cookie.Domain != "" && !securePrefix {
+			return fmt.Errorf("%w: RequirePrefix: a cookie with a Domain must be named __Secure-…", ErrConfig)
+		}
+		if s.Cookie.Domain == "" && !s.hostPrefix {
+			return fmt.Errorf("%w: RequirePrefix: a host-only cookie must be named __Host-…", ErrConfig)
+		}
 	}
 	// Browsers drop a SameSite=None or Partitioned cookie without Secure,
 	// so SecureAuto (which omits it on plain HTTP) is not enough.

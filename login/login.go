@@ -302,6 +302,9 @@ func New(cfg Config) (*Manager, error) {
 	if c.SameSite == http.SameSiteNoneMode && c.Secure == seshat.SecureNever {
 		return nil, fmt.Errorf("%w: SameSite=None requires Secure", ErrConfig)
 	}
+	if err := checkPrefix(c); err != nil {
+		return nil, err
+	}
 	m := &Manager{cfg: cfg}
 	switch cfg.Remember {
 	case RememberFlask:
@@ -974,6 +977,11 @@ func (m *Manager) deleteHeader(secure bool) string {
 		b.WriteString(c.Domain)
 	}
 	b.WriteString("; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0")
+	if m.cfg.Remember != RememberTokens && prefixed(c.Name) {
+		// Werkzeug's deletion has no Secure, and browsers ignore a
+		// __Secure-/__Host- cookie without it: the cookie would stay.
+		b.WriteString("; Secure")
+	}
 	if m.cfg.Remember == RememberTokens {
 		if secure {
 			b.WriteString("; Secure")

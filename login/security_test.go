@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -214,4 +215,85 @@ func newMemStore(t *testing.T) *memstore.Store {
 	ms := memstore.New(memstore.Options{})
 	t.Cleanup(func() { ms.Close() })
 	return ms
+}
+
+// CK-04 / CK-09 for the remember cookie: the prefix rules are enforced at
+// New (case-insensitively), and the deletion of a prefixed cookie carries
+// Secure in every mode, or the browser would keep it.
+func TestRememberCookiePrefix(t *testing.T) {
+	base := Config{LoadUser: loadVectorUser, Keys: [][]byte{rememberKey}}
+	for _, tc := range []struct {
+		c  CookieOptions
+		ok bool
+	}{
+		{CookieOptions{Name: "__Host-remember"}, false},
+		{CookieOptions{Name: "__host-remember", Secure: seshat.SecureAlways, Domain: "example.com"}, false},
+		{CookieOptions{Name: "__Host-remember", Secure: seshat.SecureAlways, Path: "/app"}, false},
+		{CookieOptions{Name: "__SECURE-remember"}, false},
+		{CookieOptions{Name: "__Host-remember", Secure: seshat.SecureAlways}, true},
+		{CookieOptions{Name: "__Secure-remember", Secure: seshat.SecureAlways, Domain: "example.com"}, true},
+	} {
+		cfg := base
+		cfg.RememberCookie = tc.c
+		if _, err := New(cfg); tc.ok != (err == nil) {
+			t.Errorf("%+v: %v", tc.c, err)
+		}
+	}
+	for _, mode := range []RememberMode{RememberTokens, RememberFlask} {
+		cfg := base
+		cfg.Remember = mode
+		cfg.FlaskRememberKey = rememberKey
+		cfg.RememberCookie = CookieOptions{Name: "__Secure-remember", Secure: seshat.SecureAlways}
+		m, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := m.deleteHeader(true); !strings.Contains(h, "; Secure") {
+			t.Errorf("mode %v: deletion %q lacks Secure", mode, h)
+		}
+	}
+	// Flask-Login's exact deletion header stays for unprefixed names.
+	cfg := base
+	cfg.Remember, cfg.FlaskRememberKey = RememberFlask, rememberKey
+	m, _ := New(cfg)
+	if h := m.deleteHeader(true); h != "remember_token=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/" {
+		t.Errorf("Flask deletion: %q", h)
+	}
+}
+
+// LC-02 / RM-03: every change of authentication state renews the session
+// id and kills the old one in store mode: ConfirmLogin (re-entering the
+// password) and a login restored from the remember cookie, as LoginUser
+// does (TestFixationOldIDDeadAfterLogin).
+func TestConfirmAndRememberLoginRenewTheID(t *testing.T) {
+	a := newApp(t, Config{Tokens: NewMemoryTokens(nil)}, true)
+	j := jar{}
+	a.get(t, j, "/login/42?remember=1", uaA)
+	before := j["session"]
+	a.get(t, j, "/confirm", uaA)
+	after := j["session"]
+	if after == "" || after == before {
+		t.Fatal("ConfirmLogin kept the session id")
+	}
+	if r := a.get(t, jar{"session": before}, "/whoami", uaA); r.body != "anonymous" {
+		t.Fatalf("pre-confirm id still live: %q", r.body)
+	}
+
+	// The browser was closed: an anonymous session exists, then the
+	// remember cookie logs the user in on the next request.
+	delete(j, "session")
+	a.get(t, j, "/set", uaA)
+	anon := j["session"]
+	if _, err := a.store.Load(context.Background(), seshat.StoreKey(anon[:43])); err != nil {
+		t.Fatalf("anonymous record: %v", err)
+	}
+	if r := a.get(t, j, "/whoami", uaA); r.body != "42 fresh=false" {
+		t.Fatalf("remember login: %q", r.body)
+	}
+	if j["session"] == "" || j["session"] == anon {
+		t.Fatal("remember login kept the anonymous session id")
+	}
+	if _, err := a.store.Load(context.Background(), seshat.StoreKey(anon[:43])); !errors.Is(err, seshat.ErrNoRecord) {
+		t.Fatalf("pre-login record still stored: %v", err)
+	}
 }

@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -129,7 +130,7 @@ func (s *sessionStoreTokens) Swap(ctx context.Context, selector string, oldHash 
 	if err != nil {
 		return false, err
 	}
-	if string(cur.Hash) != string(oldHash) {
+	if subtle.ConstantTimeCompare(cur.Hash, oldHash) != 1 { // never ==: see TestConstantTimeComparisons
 		return false, nil
 	}
 	return true, s.Put(ctx, selector, t)
