@@ -64,7 +64,8 @@ func (m *Manager) Detach(ctx context.Context, r *http.Request) (*Detached, error
 // Save persists the changes made since Detach or the last successful Save,
 // and slides the record's expiry as a request's save does (Config.Lifetime,
 // cut short by IdleTimeout and AbsoluteTimeout). It does nothing when
-// nothing changed. With a [Merger] store only the changed keys are written;
+// nothing changed, so a socket that only listens does not keep an idle
+// session alive. With a [Merger] store only the changed keys are written;
 // without one the whole record is, and the last writer wins, as in the
 // middleware. A session emptied or destroyed here has its record deleted
 // (the client's cookie then names no session).

@@ -14,6 +14,11 @@
 // cookie mode, which has no session id, it names the logged-in user and is
 // absent for anonymous sessions. See Fingerprint for the details.
 //
+// A Flask app sharing the session can tag its own lines identically when
+// both sides are given the same explicit key (Options.Key); in cookie mode:
+//
+//	fp = hmac.new(KEY, b"user\x00" + session["_user_id"].encode(), "sha256").hexdigest()[:12]
+//
 // The handler finds the session in the context of the log call, where
 // [seshat.Manager.Handler] put it, so log with the *Context methods
 // (InfoContext, ...) and the request's context. A logger wrapped around the
