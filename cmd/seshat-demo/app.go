@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/csrf"
+	"github.com/seshat-go/seshat/login"
+)
+
+// config is what main hands to newApp.
+type config struct {
+	// Secret is Flask's SECRET_KEY: it signs the session cookie and the CSRF
+	// tokens as it, so a Flask app with the same key shares both. Other keys
+	// (remember tokens, session handles) are derived from it.
+	Secret []byte
+	// Store is the opened session store.
+	Store *sessionStore
+	// Users is the account database.
+	Users *userDB
+	// Argon sets the password hashing cost; zero means defaultArgon.
+	Argon argonParams
+	// Logger gets one line per request; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// app is the demo: every page, over one seshat.Manager, one login.Manager and
+// one csrf.Protector.
+type app struct {
+	cfg       config
+	users     *userDB
+	store     seshat.Store // nil in cookie mode
+	sm        *seshat.Manager
+	lm        *login.Manager
+	cp        *csrf.Protector
+	handleKey []byte // keys the session handles shown on /sessions
+	pages     *pages
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// Session keys of the demo itself. Flask-Login's and Flask-WTF's keys
+// (_user_id, _fresh, _id, csrf_token) and Flask's _flashes live beside them.
+const (
+	keyTheme  = "theme"       // "light" or "dark", chosen before or after login
+	keyVisits = "visits"      // pages seen in this session
+	keyBumps  = "live_bumps"  // changed only by the websocket goroutine
+	keyGen    = "_demo_gen"   // the user's generation at login
+	keyLogin  = "_demo_login" // loginInfo: when and from where
+)
+
+// deriveKey returns a 32-byte key for one purpose, so that the one secret the
+// user gives never signs two kinds of thing.
+func deriveKey(secret []byte, purpose string) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("seshat-demo:" + purpose))
+	return m.Sum(nil)
+}
+
+// newApp builds the application; Handler serves it.
+func newApp(cfg config) (*app, error) {
+	if cfg.Argon == (argonParams{}) {
+		cfg.Argon = defaultArgon
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &app{
+		cfg:       cfg,
+		users:     cfg.Users,
+		store:     cfg.Store.store,
+		handleKey: deriveKey(cfg.Secret, "session-handle"),
+		log:       cfg.Logger,
+		now:       cfg.Now,
+	}
+	var err error
+	a.sm, err = seshat.New(seshat.Config{
+		Keys:          [][]byte{cfg.Secret},
+		AllowWeakKeys: len(cfg.Secret) < seshat.MinKeyLen, // main warns about it
+		Store:         a.store,
+		Lifetime:      14 * 24 * time.Hour,
+		Logger:        cfg.Logger,
+		Now:           cfg.Now,
+		ErrorHandler:  a.sessionError,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.cp, err = csrf.New([][]byte{cfg.Secret}, csrf.Options{ErrorHandler: a.csrfError, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	lc := login.Config{
+		LoadUser:        a.loadUser,
+		LoginURL:        "/login",
+		RefreshURL:      "/login",
+		MessageCategory: "info",
+		Protection:      login.ProtectionBasic,
+		OnLogin:         func(r *http.Request, u login.User) { a.recordLogin(r, u) },
+		OnLoad: func(r *http.Request, u login.User, from login.Source) {
+			if from == login.FromRemember {
+				a.recordLogin(r, u)
+			}
+		},
+		Logger: cfg.Logger,
+		Now:    cfg.Now,
+	}
+	if a.store != nil {
+		// Remember tokens live beside the sessions: rotated on each use,
+		// revocable one by one and all at once through the user index.
+		lc.Tokens = login.SessionStoreTokens(a.store)
+	} else {
+		// No server state in cookie mode: signed tokens, revoked all at once
+		// by bumping the user's generation.
+		lc.Keys = [][]byte{deriveKey(cfg.Secret, "remember")}
+		lc.Generation = func(ctx context.Context, id string) (uint64, error) {
+			u, err := a.users.ByID(ctx, id)
+			if err != nil {
+				return 0, err
+			}
+			return uint64(u.Generation), nil
+		}
+	}
+	a.lm, err = login.New(lc)
+	if err != nil {
+		return nil, err
+	}
+	a.pages, err = loadPages()
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Handler returns the whole application. Static files are served outside
+// the session middleware: they never touch a session.
+func (a *app) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("POST /theme", a.setTheme)
+	mux.HandleFunc("GET /signup", a.signupForm)
+	mux.HandleFunc("POST /signup", a.signup)
+	mux.HandleFunc("GET /login", a.loginForm)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.Handle("GET /settings", a.lm.Required(http.HandlerFunc(a.settings)))
+	mux.Handle("POST /settings/password", a.lm.Required(http.HandlerFunc(a.changePassword)))
+	mux.Handle("GET /sessions", a.lm.Required(http.HandlerFunc(a.sessions)))
+	mux.Handle("POST /sessions/revoke", a.lm.Required(http.HandlerFunc(a.revokeSession)))
+	mux.Handle("POST /sessions/revoke-all", a.lm.Required(http.HandlerFunc(a.revokeAll)))
+	a.routes2FA(mux)
+	a.routesLive(mux)
+	mux.HandleFunc("/", a.notFound)
+
+	sessioned := a.sm.Handler(a.cp.Protect(a.lm.Handler(a.checkGeneration(mux))))
+	root := http.NewServeMux()
+	static, _ := fs.Sub(assets, "static")
+	root.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(static)))
+	root.Handle("/", sessioned)
+	return a.logRequests(root)
+}
+
+// staticFiles serves the embedded assets with a short cache lifetime.
+func staticFiles(fsys fs.FS) http.Handler {
+	fileServer := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		fileServer.ServeHTTP(w, r)
+	})
+}
+
+// loadUser is Flask-Login's user_loader.
+func (a *app) loadUser(ctx context.Context, id string) (login.User, error) {
+	u, err := a.users.ByID(ctx, id)
+	if errors.Is(err, errNoUser) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// currentUser returns the logged-in user, or nil.
+func (a *app) currentUser(r *http.Request) *user {
+	u, _ := a.lm.CurrentUser(r).(*user)
+	return u
+}
+
+// loginInfo is what the sessions page shows about a session: recorded at
+// login, kept in the session itself.
+type loginInfo struct {
+	Tag string `json:"tag"` // random: tells the current session apart in a list
+	At  int64  `json:"at"`  // Unix seconds
+	UA  string `json:"ua"`  // the browser's User-Agent, shortened
+	IP  string `json:"ip"`
+}
+
+// recordLogin stores the user's generation and a loginInfo in the session,
+// at every login (password or remember cookie).
+func (a *app) recordLogin(r *http.Request, lu login.User) {
+	u, ok := lu.(*user)
+	if !ok {
+		return
+	}
+	s := seshat.FromContext(r.Context())
+	ua := r.UserAgent()
+	if len(ua) > 160 {
+		ua = ua[:160]
+	}
+	info := loginInfo{Tag: randomHex(8), At: a.now().Unix(), UA: ua, IP: clientIP(r)}
+	if err := s.Set(keyLogin, info); err != nil {
+		a.log.ErrorContext(r.Context(), "record login", "err", err)
+	}
+	if err := s.Set(keyGen, u.Generation); err != nil {
+		a.log.ErrorContext(r.Context(), "record login", "err", err)
+	}
+}
+
+// checkGeneration logs out a session whose recorded generation is older than
+// the user's: another browser changed the password or logged out
+// everywhere. With a server-side store those sessions are already deleted;
+// in cookie mode this is the only way to end them.
+func (a *app) checkGeneration(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := a.currentUser(r); u != nil {
+			s := seshat.FromContext(r.Context())
+			if seshat.GetOr(s, keyGen, int64(0)) != u.Generation {
+				if err := a.lm.LogoutUser(w, r); err != nil {
+					a.serverError(w, r, err)
+					return
+				}
+				a.flash(r, "info", "You were signed out: your password changed or you logged out everywhere.")
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// endOthers ends every other session of u and keeps this one, then flashes
+// done and redirects to back. With newHash it also replaces the password,
+// in the same statement that raises u's generation: cookie-mode sessions
+// and signed remember tokens of older generations are refused from then on.
+// The store deletes every session and remember token of u through its user
+// index, and u is logged in again here, in a renewed session.
+func (a *app) endOthers(w http.ResponseWriter, r *http.Request, u *user, newHash, done, back string) {
+	ctx := r.Context()
+	var err error
+	if newHash != "" {
+		u.Generation, err = a.users.SetPassword(ctx, u.ID(), newHash)
+	} else {
+		u.Generation, err = a.users.BumpGeneration(ctx, u.ID())
+	}
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	n, err := a.lm.LogoutEverywhere(ctx, a.store, u.ID())
+	if err != nil && !errors.Is(err, login.ErrNotRevocable) {
+		a.serverError(w, r, fmt.Errorf("log out everywhere: %w", err))
+		return
+	}
+	_, remembered := rememberCookie(r)
+	if err := a.lm.LoginUser(w, r, u, login.LoginOptions{Remember: remembered}); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	if err := csrf.Rotate(r); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	others := "every other session is signed out on its next request"
+	if a.store != nil {
+		n = max(n-1, 0) // LogoutEverywhere counted this session too
+		others = fmt.Sprintf("%d other sessions were signed out", n)
+		if n == 1 {
+			others = "1 other session was signed out"
+		}
+	}
+	a.log.InfoContext(ctx, done, "user", u.ID(), "revoked", n)
+	a.flash(r, "success", done+". This session was renewed; "+others+".")
+	redirect(w, r, back)
+}
+
+// rememberCookie returns the request's remember cookie, if any.
+func rememberCookie(r *http.Request) (*http.Cookie, bool) {
+	c, err := r.Cookie(login.DefaultRememberCookie)
+	return c, err == nil && c.Value != ""
+}

