@@ -52,10 +52,17 @@ func (c *CookieCodec) SetCompressThreshold(n int) { c.minCompress = n }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
+// putBuf returns a buffer to bufPool unless one huge value grew it.
+func putBuf(bp *[]byte) {
+	if cap(*bp) <= 64<<10 {
+		bufPool.Put(bp)
+	}
+}
+
 // Encode returns the cookie value for values signed at time at.
 func (c *CookieCodec) Encode(values map[string]any, at time.Time) (string, error) {
 	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
+	defer putBuf(bp)
 	out, err := c.AppendEncode((*bp)[:0], values, at)
 	*bp = out[:0]
 	if err != nil {
@@ -73,7 +80,7 @@ func (c *CookieCodec) AppendEncode(dst []byte, values map[string]any, at time.Ti
 // retries a cookie that came out too large with signing.CompressBest.
 func (c *CookieCodec) appendEncode(dst []byte, values map[string]any, at time.Time, comp signing.Compression) ([]byte, error) {
 	jp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(jp)
+	defer putBuf(jp)
 	payload, err := taggedjson.AppendMarshal((*jp)[:0], values)
 	*jp = payload[:0]
 	if err != nil {
@@ -106,19 +113,31 @@ func (c *CookieCodec) appendEncode(dst []byte, values map[string]any, at time.Ti
 // (signing.ErrBadSignature, signing.ErrSignatureExpired,
 // signing.ErrBadPayload). The error text never holds the value.
 func (c *CookieCodec) Decode(value string, maxAge time.Duration, now time.Time) (map[string]any, error) {
+	// The value and its decoded payload live in pooled buffers: only the
+	// session parsed out of them (which copies what it keeps) survives.
+	vp, pp := bufPool.Get().(*[]byte), bufPool.Get().(*[]byte)
+	defer putBuf(vp)
+	defer putBuf(pp)
+	v := append((*vp)[:0], value...)
+	*vp = v[:0]
 	var (
 		body []byte
 		err  error
 	)
 	if maxAge < 0 {
-		body, _, err = c.signer.Unsign([]byte(value))
+		body, _, err = c.signer.Unsign(v)
 	} else {
-		body, _, err = c.signer.UnsignMaxAge([]byte(value), maxAge, now)
+		body, _, err = c.signer.UnsignMaxAge(v, maxAge, now)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
-	return decodeBody(body, c.maxDecoded)
+	payload, err := signing.AppendDecodeURLSafeBody((*pp)[:0], body, c.maxDecoded)
+	*pp = payload[:0]
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+	}
+	return unmarshalSession(payload)
 }
 
 // DecodeUnverified returns the session inside a cookie value WITHOUT checking
@@ -149,6 +168,11 @@ func decodeBody(body []byte, maxDecoded int) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
+	return unmarshalSession(payload)
+}
+
+// unmarshalSession parses a verified payload into the session's values.
+func unmarshalSession(payload []byte) (map[string]any, error) {
 	m, err := taggedjson.UnmarshalObject(payload)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w: %w", ErrInvalidCookie, signing.ErrBadPayload, err)

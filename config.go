@@ -190,6 +190,7 @@ type settings struct {
 	name, path string
 	sameSite   http.SameSite
 	hostPrefix bool
+	expires    expiresCache
 }
 
 func (c Config) settings() (*settings, error) {

@@ -82,10 +82,17 @@ func NewContext(ctx context.Context, s *Session) context.Context {
 	return context.WithValue(ctx, ctxKey{}, s)
 }
 
-// newSession makes the lazy session of a request: it remembers the Cookie
-// header lines and reads them only when a handler touches the session.
+// newSession makes the lazy session of a request.
 func (m *Manager) newSession(r *http.Request) *Session {
-	return &Session{m: m, ctx: r.Context(), cookies: r.Header["Cookie"], tls: r.TLS != nil}
+	s := new(Session)
+	m.initSession(s, r)
+	return s
+}
+
+// initSession sets up the lazy session of a request: it remembers the Cookie
+// header lines and reads them only when a handler touches the session.
+func (m *Manager) initSession(s *Session, r *http.Request) {
+	s.m, s.ctx, s.cookies, s.tls = m, r.Context(), r.Header["Cookie"], r.TLS != nil
 }
 
 // Load returns the session of r, read from its cookie, for use outside
@@ -192,12 +199,12 @@ func (m *Manager) save(h http.Header, s *Session) error {
 		}
 	}
 	if accessed {
-		addVary(h, "Cookie")
+		addVary(h, "Cookie", &s.hdr)
 	}
 	secure := st.secure(s.tls)
 	if len(values) == 0 {
 		if modified {
-			setCookie(h, st.cookieHeader("", zeroTime, true, secure))
+			setCookie(h, st.cookieHeader("", zeroTime, true, secure), &s.hdr)
 		}
 		return nil
 	}
@@ -210,38 +217,33 @@ func (m *Manager) save(h http.Header, s *Session) error {
 	if permanent {
 		expires = st.expiresAt(values, now)
 	}
+	// The whole Set-Cookie value is built in one pooled buffer and copied
+	// once into the header string.
 	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	val, err := m.codec.AppendEncode((*bp)[:0], values, now)
-	*bp = val[:0]
+	defer putBuf(bp)
+	b, err := m.codec.AppendEncode(st.appendCookieName((*bp)[:0]), values, now)
+	if err == nil {
+		b = st.appendCookieAttrs(b, expires, false, secure)
+	}
+	*bp = b[:0]
 	if err != nil {
 		return err
 	}
-	hdr := st.cookieHeader(string(val), expires, false, secure)
-	if len(hdr) > MaxCookieSize {
+	if len(b) > MaxCookieSize {
 		// The fast encoder compresses a little worse than Python's zlib;
 		// before refusing, try the best compression Go has, so that what
 		// fits in a Flask cookie fits in ours.
-		best, err := m.codec.appendEncode(nil, values, now, signing.CompressBest)
+		best, err := m.codec.appendEncode(st.appendCookieName(nil), values, now, signing.CompressBest)
 		if err != nil {
 			return err
 		}
-		if h2 := st.cookieHeader(string(best), expires, false, secure); len(h2) < len(hdr) {
-			hdr = h2
+		if best = st.appendCookieAttrs(best, expires, false, secure); len(best) < len(b) {
+			b = best
 		}
 	}
-	if len(hdr) > MaxCookieSize {
-		return &CookieTooLargeError{Size: len(hdr), Limit: MaxCookieSize}
+	if len(b) > MaxCookieSize {
+		return &CookieTooLargeError{Size: len(b), Limit: MaxCookieSize}
 	}
-	setCookie(h, hdr)
+	setCookie(h, string(b), &s.hdr)
 	return nil
-}
-
-// addPrivate keeps shared caches from storing a response that carries a
-// session cookie (Flask CVE-2023-30861): it sets "Cache-Control: private"
-// unless the handler chose a Cache-Control itself.
-func addPrivate(h http.Header) {
-	if _, ok := h["Cache-Control"]; !ok {
-		h["Cache-Control"] = []string{"private"}
-	}
 }

@@ -522,3 +522,60 @@ func TestCompressThreshold(t *testing.T) {
 		t.Fatalf("under the threshold the codec still compressed: %.40q", v)
 	}
 }
+
+// TestMiddlewareContext: the request context the middleware hands on
+// carries the session and still answers for the parent's values, deadline
+// and cancellation.
+func TestMiddlewareContext(t *testing.T) {
+	type key struct{}
+	m := newManager(t, nil)
+	var got []any
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		s, err := seshat.Lookup(ctx)
+		child, cancel := context.WithCancel(ctx)
+		defer cancel()
+		got = append(got, s != nil && err == nil, ctx.Value(key{}), child.Err())
+	}))
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), key{}, "parent value"))
+	cancel()
+	r := httptest.NewRequestWithContext(parent, "GET", "/", nil)
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if len(got) != 3 || got[0] != true || got[1] != "parent value" || got[2] != context.Canceled {
+		t.Fatalf("in the handler: session found, parent value, child error = %v; want true, \"parent value\", context.Canceled", got)
+	}
+}
+
+// TestSaveHeadersIndependent: the header values a save adds are not shared
+// between responses, and a handler appending to them gets its own copy.
+func TestSaveHeadersIndependent(t *testing.T) {
+	m := newManager(t, nil)
+	r := httptest.NewRequest("GET", "/", nil)
+	s, err := m.Load(r.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set("user", "alice")
+	w1, w2 := httptest.NewRecorder(), httptest.NewRecorder()
+	if err := m.Save(r.Context(), w1, s); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(r.Context(), w2, s); err != nil {
+		t.Fatal(err)
+	}
+	h1, h2 := w1.Header(), w2.Header()
+	for _, k := range []string{"Set-Cookie", "Vary", "Cache-Control"} {
+		if len(h1[k]) != 1 || len(h2[k]) != 1 || h1[k][0] != h2[k][0] {
+			t.Fatalf("%s: %q and %q, want one equal value each", k, h1[k], h2[k])
+		}
+	}
+	want := h2.Clone()
+	h1["Vary"][0] = "changed"
+	h1.Add("Set-Cookie", "other=1")
+	h1.Add("Cache-Control", "no-store")
+	for k, v := range want {
+		if strings.Join(h2[k], "|") != strings.Join(v, "|") {
+			t.Fatalf("changing the first response's %s changed the second's: %q, want %q", k, h2[k], v)
+		}
+	}
+}

@@ -67,6 +67,8 @@ type Session struct {
 	lateChange bool
 	// locals are request-scoped values that are never saved.
 	locals map[any]any
+	// hdr backs the header values the save adds (see headerSlots).
+	hdr headerSlots
 }
 
 // load reads the cookie on first use. Callers hold s.mu.

@@ -147,7 +147,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 			if err != nil {
 				return storeFailure("touch", err)
 			}
-			m.setIDCookie(h, id, true, expires, secure)
+			m.setIDCookie(h, &s.hdr, id, true, expires, secure)
 			return nil
 		}
 		return nil
@@ -160,7 +160,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 	}
 	expires = st.expiresAt(s.values, now)
 	if s.accessed {
-		addVary(h, "Cookie")
+		addVary(h, "Cookie", &s.hdr)
 	}
 	key := ""
 	if s.id != "" {
@@ -173,7 +173,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 					return storeFailure("delete", err)
 				}
 			}
-			setCookie(h, st.cookieHeader("", zeroTime, true, secure))
+			setCookie(h, st.cookieHeader("", zeroTime, true, secure), &s.hdr)
 		}
 		return nil
 	}
@@ -209,11 +209,11 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 			// Another request destroyed this session while this one ran:
 			// do not bring it back, and end it here too.
 			st.Logger.Info("seshat: session destroyed by a concurrent request; changes dropped")
-			setCookie(h, st.cookieHeader("", zeroTime, true, secure))
+			setCookie(h, st.cookieHeader("", zeroTime, true, secure), &s.hdr)
 			return nil
 		}
 	}
-	m.setIDCookie(h, s.id, permanent, expires, secure)
+	m.setIDCookie(h, &s.hdr, s.id, permanent, expires, secure)
 	return nil
 }
 
@@ -276,9 +276,9 @@ func (m *Manager) touch(ctx context.Context, key string, expires time.Time) erro
 }
 
 // setIDCookie sends the signed session id.
-func (m *Manager) setIDCookie(h http.Header, id string, permanent bool, expires time.Time, secure bool) {
+func (m *Manager) setIDCookie(h http.Header, hs *headerSlots, id string, permanent bool, expires time.Time, secure bool) {
 	if !permanent {
 		expires = zeroTime
 	}
-	setCookie(h, m.settings.cookieHeader(m.ids.Encode(id, permanent), expires, false, secure))
+	setCookie(h, m.settings.cookieHeader(m.ids.Encode(id, permanent), expires, false, secure), hs)
 }

@@ -2,6 +2,8 @@ package seshat
 
 import (
 	"bufio"
+	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -19,11 +21,44 @@ import (
 // (500 by default). A handler that panics saves nothing.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := m.newSession(r)
-		sw := &sessionWriter{ResponseWriter: w, m: m, s: s, r: r}
-		next.ServeHTTP(sw, r.WithContext(NewContext(r.Context(), s)))
-		sw.commit()
+		rs := new(requestState)
+		s := &rs.s
+		m.initSession(s, r)
+		rs.w = sessionWriter{ResponseWriter: w, m: m, s: s, r: r}
+		rs.ctx = sessionContext{Context: r.Context(), s: s}
+		next.ServeHTTP(&rs.w, r.WithContext(&rs.ctx))
+		rs.w.commit()
 	})
+}
+
+// requestState is what the middleware keeps for one request, allocated
+// together: the session, the writer that saves it and the context that
+// carries it. Nothing is pooled or reused: a handler may hand the Session
+// (or the writer) to a goroutine that outlives the request, and the garbage
+// collector keeps the whole block alive for it.
+type requestState struct {
+	s   Session
+	w   sessionWriter
+	ctx sessionContext
+}
+
+// sessionContext is context.WithValue(parent, ctxKey{}, s), built in place.
+type sessionContext struct {
+	context.Context
+	s *Session
+}
+
+// Value returns the session for ctxKey{} and asks the parent otherwise.
+func (c *sessionContext) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return c.s
+	}
+	return c.Context.Value(key)
+}
+
+// String describes the context like context.WithValue's does.
+func (c *sessionContext) String() string {
+	return fmt.Sprint(c.Context) + ".WithValue(seshat.Session)"
 }
 
 // sessionWriter commits the session on the first byte of the response.

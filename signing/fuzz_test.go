@@ -241,6 +241,11 @@ func FuzzDecodeURLSafeBody(f *testing.F) {
 		} else if compressed && len(out) > maxSize || !compressed && len(out) > decodedMaxLen(len(body)) {
 			t.Fatalf("%q: %d bytes out, cap %d", body, len(out), maxSize)
 		}
+		// The appending form gives the same payload after what dst held.
+		app, appErr := AppendDecodeURLSafeBody([]byte("prefix"), body, maxSize)
+		if (appErr == nil) != (err == nil) || err == nil && string(app) != "prefix"+string(out) {
+			t.Fatalf("%q: AppendDecodeURLSafeBody gave %q, %v; DecodeURLSafeBody %q, %v", body, app, appErr, out, err)
+		}
 		if compressed {
 			if z, err := appendDecodeLenient(nil, body[1:]); err == nil {
 				compareWithStdlib(t, z, maxSize)

@@ -66,13 +66,20 @@ var scratchBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); ret
 // Err. This does not verify anything: call it only on a body whose signature
 // has been checked.
 func DecodeURLSafeBody(body []byte, maxSize int) ([]byte, error) {
+	return AppendDecodeURLSafeBody(nil, body, maxSize)
+}
+
+// AppendDecodeURLSafeBody is DecodeURLSafeBody appending the payload to dst,
+// which must not overlap body: a caller that only parses the payload can
+// decode into a reused buffer. With a nil dst the result is a new slice.
+func AppendDecodeURLSafeBody(dst, body []byte, maxSize int) ([]byte, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxDecompressedSize
 	}
 	if len(body) == 0 || body[0] != '.' {
-		out, err := appendDecodeLenient(nil, body)
+		out, err := appendDecodeLenient(dst, body)
 		if err != nil {
-			return nil, errPayload(reasonBase64, err)
+			return dst, errPayload(reasonBase64, err)
 		}
 		return out, nil
 	}
@@ -85,14 +92,17 @@ func DecodeURLSafeBody(body []byte, maxSize int) ([]byte, error) {
 	z, err := appendDecodeLenient((*bp)[:0], body[1:])
 	*bp = z[:0]
 	if err != nil {
-		return nil, errPayload(reasonBase64, err)
+		return dst, errPayload(reasonBase64, err)
 	}
 	out, err := inflate(z, maxSize)
 	if err == errTooLarge {
-		return nil, errPayload(reasonTooLarge, err)
+		return dst, errPayload(reasonTooLarge, err)
 	}
 	if err != nil {
-		return nil, errPayload(reasonZlib, err)
+		return dst, errPayload(reasonZlib, err)
 	}
-	return out, nil
+	if dst == nil {
+		return out, nil
+	}
+	return append(dst, out...), nil
 }

@@ -78,6 +78,24 @@ func Convert(v any, dst any) error {
 			*p = x
 			return nil
 		}
+	case *[]int:
+		// Lists of ints and strings are what sessions hold most (carts,
+		// ids, roles); reflection costs two allocations and a string per
+		// element for the path. Anything unusual (floats, overflow, other
+		// element types) takes the general path and its error messages.
+		if l, ok := listOf(v); ok && p != nil {
+			if out, ok := intList(l); ok {
+				*p = out
+				return nil
+			}
+		}
+	case *[]string:
+		if l, ok := listOf(v); ok && p != nil {
+			if out, ok := stringList(l); ok {
+				*p = out
+				return nil
+			}
+		}
 	}
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -242,6 +260,36 @@ func convert(v any, dst reflect.Value, path string) error {
 		return convertJSON(v, dst, path)
 	}
 	return mismatch(v, t, path, "")
+}
+
+// intList converts a list whose elements are all int64 values that fit an
+// int; ok is false for anything else.
+func intList(l []any) ([]int, bool) {
+	out := make([]int, len(l))
+	for i, e := range l {
+		n, ok := e.(int64)
+		if !ok || int64(int(n)) != n {
+			return nil, false
+		}
+		out[i] = int(n)
+	}
+	return out, true
+}
+
+// stringList converts a list whose elements are all strings (or Markup).
+func stringList(l []any) ([]string, bool) {
+	out := make([]string, len(l))
+	for i, e := range l {
+		switch x := e.(type) {
+		case string:
+			out[i] = x
+		case Markup:
+			out[i] = string(x)
+		default:
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 func listOf(v any) ([]any, bool) {

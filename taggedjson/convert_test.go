@@ -77,6 +77,14 @@ func TestConvert(t *testing.T) {
 	check("[]string", ss, []string{"a", "b"}, err)
 	ss, err = convertTo[[]string](t, taggedjson.Tuple{"message", "hi"})
 	check("Tuple→[]string", ss, []string{"message", "hi"}, err)
+	is, err := convertTo[[]int](t, []any{int64(1), int64(-2), int64(3)})
+	check("[]int", is, []int{1, -2, 3}, err)
+	is, err = convertTo[[]int](t, []any{int64(1), 2.0}) // an integral float: the general path
+	check("[]int with a float", is, []int{1, 2}, err)
+	is, err = convertTo[[]int](t, taggedjson.Tuple{})
+	check("empty Tuple→[]int", is, []int{}, err)
+	ss, err = convertTo[[]string](t, []any{})
+	check("empty []string", ss, []string{}, err)
 	arr, err := convertTo[[2]string](t, taggedjson.Tuple{"message", "hi"})
 	check("Tuple→[2]string", arr, [2]string{"message", "hi"}, err)
 	tup, err := convertTo[taggedjson.Tuple](t, []any{int64(1)})
@@ -146,6 +154,8 @@ func TestConvertMismatch(t *testing.T) {
 		{math.NaN(), new(account), []string{"NaN"}},
 		{"x", new(error), []string{"error"}},
 		{[]byte{1}, new([]int), []string{"[]uint8", "[]int"}},
+		{[]any{int64(1), "2"}, new([]int), []string{"[1]", "string", "int"}},
+		{[]any{int64(1), 2.5}, new([]int), []string{"[1]", "integral"}},
 	} {
 		err := taggedjson.Convert(c.v, c.dst)
 		if !errors.Is(err, taggedjson.ErrTypeMismatch) {
