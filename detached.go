@@ -65,10 +65,12 @@ func (m *Manager) Detach(ctx context.Context, r *http.Request) (*Detached, error
 // and slides the record's expiry as a request's save does (Config.Lifetime,
 // cut short by IdleTimeout and AbsoluteTimeout). It does nothing when
 // nothing changed, so a socket that only listens does not keep an idle
-// session alive. With a [Merger] store only the changed keys are written;
-// without one the whole record is, and the last writer wins, as in the
-// middleware. A session emptied or destroyed here has its record deleted
-// (the client's cookie then names no session).
+// session alive. With a [Merger] store only the changed keys are written.
+// Without one Save reads the record, applies this copy's changes and writes
+// it back, so the copy never writes back stale values; a request saving in
+// between still loses, as requests do to each other without a Merger. A
+// session emptied or destroyed here has its record deleted (the client's
+// cookie then names no session).
 //
 // Save returns [ErrNoCookieAfterUpgrade] in cookie mode, for a session that
 // has no record, and after [Session.Renew]; an error wrapping
@@ -94,6 +96,10 @@ func (d *Detached) Save(ctx context.Context) error {
 	if len(s.values) == 0 {
 		if err := m.settings.Store.Delete(ctx, key); err != nil {
 			return storeFailure("delete", err)
+		}
+	} else if _, ok := m.settings.Store.(Merger); !ok {
+		if err := d.saveUnmerged(ctx, key); err != nil {
+			return err
 		}
 	} else {
 		gone, err := m.writeChanges(s, key, m.settings.expiresAt(s.values, m.settings.Now()))
@@ -124,26 +130,9 @@ func (d *Detached) Reload(ctx context.Context) error {
 		return nil
 	}
 	ctx = hideSession{ctx}
-	rec, err := m.settings.Store.Load(ctx, m.ids.Key(s.id))
-	if errors.Is(err, ErrNoRecord) {
-		return fmt.Errorf("seshat: detached reload: %w", ErrSessionGone)
-	}
-	if err != nil {
-		return storeFailure("load", err)
-	}
-	values, err := decodeRecord(rec)
+	values, rec, err := d.fetch(ctx)
 	if err != nil {
 		return err
-	}
-	if s.cleared {
-		clear(values) // keys saved by others since the Clear go too
-	}
-	for k, op := range s.changes {
-		if v, ok := s.values[k]; ok && op == OpSet {
-			values[k] = v
-		} else {
-			delete(values, k)
-		}
 	}
 	s.values = values
 	if !s.userSet {
@@ -164,6 +153,60 @@ func (d *Detached) Reload(ctx context.Context) error {
 			return fmt.Errorf("seshat: detached reload: %w: %w", ErrSessionGone, s.loadErr)
 		}
 	}
+	return nil
+}
+
+// fetch reads the record and returns its values with this copy's unsaved
+// changes applied on top. Callers hold s.mu.
+func (d *Detached) fetch(ctx context.Context) (map[string]any, *Record, error) {
+	s, m := d.Session, d.Session.m
+	rec, err := m.settings.Store.Load(ctx, m.ids.Key(s.id))
+	if errors.Is(err, ErrNoRecord) {
+		return nil, nil, fmt.Errorf("seshat: detached session: %w", ErrSessionGone)
+	}
+	if err != nil {
+		return nil, nil, storeFailure("load", err)
+	}
+	values, err := decodeRecord(rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.cleared {
+		clear(values) // keys saved by others since the Clear go too
+	}
+	for k, op := range s.changes {
+		if v, ok := s.values[k]; ok && op == OpSet {
+			values[k] = v
+		} else {
+			delete(values, k)
+		}
+	}
+	return values, rec, nil
+}
+
+// saveUnmerged saves with a store that cannot merge: read the record, apply
+// this copy's changes, write it back. Requests writing between the read and
+// the write still lose to it, as they do to each other without a Merger,
+// but a long-lived copy does not write back the values it loaded minutes
+// ago. Callers hold s.mu.
+func (d *Detached) saveUnmerged(ctx context.Context, key string) error {
+	s, m := d.Session, d.Session.m
+	values, rec, err := d.fetch(ctx)
+	if err != nil {
+		return err
+	}
+	raw, err := encodeValues(values, m.settings.MaxRecordSize)
+	if err != nil {
+		return err
+	}
+	user := rec.UserID
+	if s.userSet {
+		user = s.userID
+	}
+	if err := m.settings.Store.Save(ctx, key, &Record{Values: raw, Expires: m.settings.expiresAt(values, m.settings.Now()), UserID: user}); err != nil {
+		return storeFailure("save", err)
+	}
+	s.values, s.userID = values, user
 	return nil
 }
 

@@ -378,3 +378,36 @@ func TestDetachedRevokedByGeneration(t *testing.T) {
 		t.Fatalf("the revoked copy still holds %v", d.Keys())
 	}
 }
+
+// plainStore hides every optional capability of the store it wraps: it is
+// the bare Store interface, with no Merger.
+type plainStore struct{ seshat.Store }
+
+// TestDetachedWithoutMergerKeepsOthersChanges: with a store that cannot
+// merge, a detached Save still keeps what a request saved since Detach
+// instead of writing back its stale copy.
+func TestDetachedWithoutMergerKeepsOthersChanges(t *testing.T) {
+	m := storeManager(t, plainStore{newCountingStore()}, nil)
+	c := newClient(t, m, counterRoutes())
+	c.get("/set")
+	d := detachFor(t, m, c)
+	c.get("/inc?k=h")
+	d.Set("ws", 1)
+	d.Delete("n")
+	if err := d.Save(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"h": "1", "ws": "1", "n": "-1"} {
+		if _, body := c.get("/get?k=" + k); body != want {
+			t.Errorf("%s = %s, want %s", k, body, want)
+		}
+	}
+	if h := seshat.GetOr(d.Session, "h", 0); h != 1 {
+		t.Errorf("the copy did not take the record it wrote: h = %d", h)
+	}
+	c.get("/logout")
+	d.Set("ws", 2)
+	if err := d.Save(t.Context()); !errors.Is(err, seshat.ErrSessionGone) {
+		t.Fatalf("Save after logout without a Merger: %v", err)
+	}
+}
