@@ -3,6 +3,7 @@ package seshat_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -23,15 +24,20 @@ type storedFixture struct {
 	key   string // its store key
 }
 
-func newStoredFixture(tb testing.TB) *storedFixture {
+// newStoredFixture logs to logger (nil: nowhere).
+func newStoredFixture(tb testing.TB, logger *slog.Logger) *storedFixture {
 	tb.Helper()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	now := time.Unix(1710000010, 0)
 	st := memstore.New(memstore.Options{SweepInterval: -1, Now: func() time.Time { return now }})
 	tb.Cleanup(func() { st.Close() })
 	m, err := seshat.New(seshat.Config{
-		Keys:  [][]byte{testKey},
-		Store: st,
-		Now:   func() time.Time { return now },
+		Keys:   [][]byte{testKey},
+		Store:  st,
+		Now:    func() time.Time { return now },
+		Logger: logger,
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -64,7 +70,7 @@ func newStoredFixture(tb testing.TB) *storedFixture {
 // never fail the request, and the only session it may ever load is the one
 // whose signed id the header really carries.
 func FuzzLoadStoredCookie(f *testing.F) {
-	fx := newStoredFixture(f)
+	fx := newStoredFixture(f, nil)
 	f.Add("session=" + fx.value)
 	f.Add("session=evil; session=" + fx.value)
 	f.Add("session=" + fx.value[:len(fx.value)-1] + "A")
@@ -97,7 +103,7 @@ func FuzzLoadStoredCookie(f *testing.F) {
 // loads it through the middleware: the result is either the decoded value
 // or a fresh session marked ErrCorruptRecord, never a panic or a 5xx.
 func FuzzStoredRecord(f *testing.F) {
-	fx := newStoredFixture(f)
+	fx := newStoredFixture(f, nil)
 	for _, s := range []string{`"alice"`, `{" t":["a",1]}`, `{" d":"Wed, 21 Oct 2015 07:28:00 GMT"}`,
 		`{" u":"not-a-uuid"}`, `{" m":"<b>"}`, `{" b":"!!"}`, `1e999`, `NaN`, `[[[[[[]]]]]]`, "\"\xff\"", ``} {
 		f.Add("user", []byte(s))
