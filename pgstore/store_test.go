@@ -311,7 +311,12 @@ func TestCleanupGoroutine(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 	// After Close nothing cleans any more (the pool is still the caller's).
-	if err := s.Save(ctx, "old-after", &seshat.Record{Expires: time.Now().Add(-time.Second)}); err != nil {
+	// The record expires after Close returned but is past by the count: a
+	// DELETE the cleaner sent just before Close may still run on the server
+	// (cancelling the context does not recall it), but its cutoff is older.
+	closed := time.Now()
+	time.Sleep(10 * time.Millisecond)
+	if err := s.Save(ctx, "old-after", &seshat.Record{Expires: closed.Add(5 * time.Millisecond)}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(100 * time.Millisecond)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/goleak"
 )
 
 // clientLogs counts what go-redis logs (redial failures while a test's
@@ -23,7 +24,9 @@ func (countingLogger) Printf(_ context.Context, format string, v ...any) {
 	}
 }
 
+// TestMain also fails the run when a goroutine outlives the tests (a
+// client, pipeline or subscription a store method left behind).
 func TestMain(m *testing.M) {
 	redis.SetLogger(countingLogger{})
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }

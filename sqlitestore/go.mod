@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	github.com/seshat-go/seshat v0.0.0
+	go.uber.org/goleak v1.3.0
 	modernc.org/sqlite v1.59.0
 )
 
