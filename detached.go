@@ -53,6 +53,12 @@ type Detached struct {
 // Load the page that opens the websocket through [Manager.Handler] first: a
 // session with no record yet has no id the client knows, so its changes
 // cannot be saved from a Detached copy.
+//
+// Check the handshake's Origin before trusting the session (coder/websocket's
+// Accept and gorilla's Upgrader do by default): browsers send the cookie with
+// a websocket handshake from any page they allow to send it, and a socket is
+// not protected by CSRF tokens. SameSite=Lax, seshat's default, keeps the
+// cookie off cross-site handshakes, not off sibling subdomains.
 func (m *Manager) Detach(ctx context.Context, r *http.Request) (*Detached, error) {
 	s, err := m.Load(ctx, r)
 	if err != nil {
