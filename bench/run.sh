@@ -1,208 +1,279 @@
 #!/usr/bin/env bash
-# bench/run.sh — load every contender of bench/cmd/benchserver in turn with
-# wrk on 127.0.0.1 and write a table of req/s, p50 and p99 for /read and
-# /write, each also as a ratio to the no-session baseline measured in the
-# same run.
+# bench/run.sh — load every contender in turn with wrk on 127.0.0.1 and
+# record req/s, p50 and p99 on /login, /read and /write, each as a ratio to
+# the no-session baseline measured in the same round; store round trips per
+# request; heap per idle session. Several rounds, contenders in a rotated
+# order each round, so each ratio is a median of ratios taken minutes apart.
 #
-#   bench/run.sh                      # all contenders, 10 s per route
-#   DURATION=5s bench/run.sh          # shorter
-#   CONTENDERS="baseline seshat-cookie scs-memstore" bench/run.sh
+#   bench/run.sh                 # defaults: 3 rounds of 5 s per route, ~11 min
+#   QUICK=1 bench/run.sh         # smoke test: 1 round of 1 s per route, ~2 min
+#   CONTENDERS="seshat-cookie scs-memstore" ROUNDS=5 bench/run.sh
 #
-# Settings (environment): DURATION (wrk -d, default 10s), THREADS (-t, 2),
-# CONNECTIONS (-c, 32), CONTENDERS (space-separated; baseline is always run
-# first), REDIS_ADDR (127.0.0.1:6379), PG_URL
-# (postgres://postgres@127.0.0.1:5432/test?sslmode=disable), OUT
-# (bench/results/latest.md), BASELINE_AGAIN (1: measure the baseline again
-# at the end, to show how much the machine drifted during the run).
+# It writes the raw figures to bench/results/latest.tsv, then
+# bench/cmd/benchreport turns them into bench/results/latest.md and the chart
+# docs/benchmarks.png (OUT_TSV, OUT_MD, OUT_PNG change those paths).
 #
-# Engines are used only if reachable: a contender whose engine does not
-# answer is listed as skipped with the reason. Every step is bounded in time
-# (server start 20 s, each wrk run DURATION + 30 s, server stop 10 s), all
-# traffic stays on the loopback interface, and the script ends only the
-# processes it started, by PID.
+# Settings (environment): ROUNDS (3), DURATION (wrk -d per route, 5s),
+# UNTOUCHED_DURATION (2s: the /untouched run that counts round trips of a
+# request that never touches its session, round 1 only, store contenders
+# only), THREADS (-t, 2), CONNECTIONS (-c, 32), CONTENDERS (space-separated,
+# default all; baseline is always measured first in each round), BUDGET
+# (seconds for the whole script, 900: a contender that would not fit is
+# recorded as skipped), REDIS_ADDR (empty: start a private redis-server on a
+# free loopback port, so INFO commandstats counts only this benchmark's
+# commands; set it to use an existing server), PG_URL
+# (postgres://postgres@127.0.0.1:5432/test?sslmode=disable), PYTHON (python3:
+# the interpreter whose Flask serves flask-gunicorn).
+#
+# A contender whose engine does not answer is recorded as skipped with the
+# reason. Every step is bounded in time, all traffic stays on the loopback
+# interface, and the script ends only the processes it started, by PID.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 cd "$root"
 
-DURATION=${DURATION:-10s}
+if [[ ${QUICK:-0} == 1 ]]; then
+	ROUNDS=${ROUNDS:-1}
+	DURATION=${DURATION:-1s}
+	UNTOUCHED_DURATION=${UNTOUCHED_DURATION:-1s}
+fi
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+UNTOUCHED_DURATION=${UNTOUCHED_DURATION:-2s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
-REDIS_ADDR=${REDIS_ADDR:-127.0.0.1:6379}
+BUDGET=${BUDGET:-900}
+REDIS_ADDR=${REDIS_ADDR:-}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
-OUT=${OUT:-bench/results/latest.md}
-BASELINE_AGAIN=${BASELINE_AGAIN:-1}
-ALL="seshat-cookie seshat-memstore seshat-redis seshat-postgres seshat-sqlite scs-memstore scs-redis gorilla-cookie gorilla-cookie-aes gorilla-filesystem"
+PYTHON=${PYTHON:-python3}
+OUT_TSV=${OUT_TSV:-bench/results/latest.tsv}
+OUT_MD=${OUT_MD:-bench/results/latest.md}
+OUT_PNG=${OUT_PNG:-docs/benchmarks.png}
+ALL="seshat-cookie seshat-memstore seshat-redis seshat-postgres seshat-sqlite scs-memstore scs-redis gorilla-cookie gorilla-cookie-aes gorilla-filesystem flask-gunicorn"
 CONTENDERS=${CONTENDERS:-$ALL}
-ROUTES="/read /write"
+ROUTES="/login /read /write"
 LUA=bench/wrk/session.lua
+start_s=$SECONDS
 
 command -v wrk >/dev/null || { echo "run.sh: wrk not found (Debian: apt-get install -y wrk)" >&2; exit 1; }
 command -v go >/dev/null || { echo "run.sh: go not found" >&2; exit 1; }
+command -v curl >/dev/null || { echo "run.sh: curl not found" >&2; exit 1; }
 
-case $DURATION in
-*s) dur_s=${DURATION%s} ;;
-*m) dur_s=$((${DURATION%m} * 60)) ;;
-*[0-9]) dur_s=$DURATION ;;
-*) echo "run.sh: DURATION=$DURATION: want Ns or Nm" >&2; exit 1 ;;
-esac
+seconds() {
+	case $1 in
+	*s) echo "${1%s}" ;;
+	*m) echo $((${1%m} * 60)) ;;
+	*[0-9]) echo "$1" ;;
+	*) echo "run.sh: duration $1: want Ns or Nm" >&2; exit 1 ;;
+	esac
+}
+dur_s=$(seconds "$DURATION")
+untouched_s=$(seconds "$UNTOUCHED_DURATION")
 per_conn=$((CONNECTIONS / THREADS))
 ((per_conn >= 1)) || { echo "run.sh: CONNECTIONS must be at least THREADS" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/seshat-bench.XXXXXX")
 server_pid=""
-stop_server() {
-	[[ -n $server_pid ]] || return 0
-	if kill -0 "$server_pid" 2>/dev/null; then
-		kill -TERM "$server_pid" 2>/dev/null || true
+redis_pid=""
+# stop PID: TERM, wait up to 10 s, then KILL; only ever a process we started.
+stop_pid() {
+	local pid=$1
+	[[ -n $pid ]] || return 0
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
 		for _ in $(seq 100); do
-			kill -0 "$server_pid" 2>/dev/null || break
+			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
-		kill -0 "$server_pid" 2>/dev/null && kill -KILL "$server_pid" 2>/dev/null || true
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
 	fi
-	wait "$server_pid" 2>/dev/null || true
-	server_pid=""
+	wait "$pid" 2>/dev/null || true
 }
+stop_server() { stop_pid "$server_pid"; server_pid=""; }
 cleanup() {
 	stop_server
+	stop_pid "$redis_pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "run.sh: building benchserver" >&2
-(cd bench && go build -o "$tmp/benchserver" ./cmd/benchserver)
+tsv="$tmp/raw.tsv"
+: >"$tsv"
+# row FIELDS...: one tab-separated line of the raw results.
+row() { (IFS=$'\t'; printf '%s\n' "$*") >>"$tsv"; }
+free_port() { "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-started=$(date -u '+%Y-%m-%d %H:%M UTC')
+echo "run.sh: building benchserver and benchreport" >&2
+(cd bench && go build -o "$tmp/benchserver" ./cmd/benchserver && go build -o "$tmp/benchreport" ./cmd/benchreport)
 
-declare -A rps p50 p99 errs
-skipped=()
-failed=()
-measured=()
+# A private Redis, so that INFO commandstats deltas hold only our commands.
+redis_port=""
+if [[ -z $REDIS_ADDR ]] && command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+	redis_port=$(free_port)
+	redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+		>"$tmp/redis.log" 2>&1 &
+	redis_pid=$!
+	for _ in $(seq 50); do
+		[[ $(redis-cli -p "$redis_port" ping 2>/dev/null) == PONG ]] && break
+		sleep 0.1
+	done
+	REDIS_ADDR=127.0.0.1:$redis_port
+	row meta redis "private redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on $REDIS_ADDR"
+else
+	REDIS_ADDR=${REDIS_ADDR:-127.0.0.1:6379}
+	if command -v redis-cli >/dev/null; then
+		redis_port=${REDIS_ADDR##*:}
+	fi
+	row meta redis "existing Redis at $REDIS_ADDR (commandstats may include other clients' commands)"
+fi
+redis_host=${REDIS_ADDR%:*}
+# redis_calls: "cmd=calls,..." from INFO commandstats, or "" without redis-cli.
+redis_calls() {
+	[[ -n $redis_port ]] || return 0
+	timeout 5 redis-cli -h "$redis_host" -p "$redis_port" INFO commandstats 2>/dev/null | tr -d '\r' |
+		sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\).*/\1=\2/p' | paste -sd, - || true
+}
 
-# measure NAME CONTENDER: start the server, run wrk on each route, stop it.
-measure() {
-	local name=$1 c=$2 addr="" rc route out line
+# Heap per idle session (bench/idle_test.go), before the servers run.
+echo "run.sh: heap per idle session" >&2
+if out=$(cd bench && timeout 300 go test -run '^$' -bench IdleHeap -benchtime 1x . 2>&1); then
+	while read -r name _ _ _ bytes unit; do
+		[[ $unit == B/session ]] && row heap "${name%-*}" "$bytes"
+	done < <(grep '^BenchmarkIdleHeap' <<<"$out")
+else
+	row fail idle-heap "go test: $(tail -1 <<<"$out")"
+fi
+
+row meta started "$(date -u '+%Y-%m-%d %H:%M UTC')"
+row meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+row meta machine "$(nproc) vCPU ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+row meta go "$(go version | cut -d' ' -f3)"
+row meta wrk "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+cmd="ROUNDS=$ROUNDS DURATION=$DURATION THREADS=$THREADS CONNECTIONS=$CONNECTIONS"
+[[ $CONTENDERS != "$ALL" ]] && cmd+=" CONTENDERS=\"$CONTENDERS\""
+row meta command "$cmd bench/run.sh"
+row meta wrk_command "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $LUA http://ADDR -- ROUTE $per_conn"
+row meta rounds "$ROUNDS"
+
+# start NAME: start the contender's server; sets addr, or records why not.
+start() {
+	local c=$1 rc port
+	addr=""
+	if [[ $c == flask-gunicorn ]]; then
+		port=$(free_port)
+		"$PYTHON" bench/flask/serve.py --workers 2 --bind "127.0.0.1:$port" app:app \
+			>"$tmp/$c.out" 2>"$tmp/$c.err" &
+		server_pid=$!
+		for _ in $(seq 200); do
+			if curl -fso /dev/null "http://127.0.0.1:$port/untouched" 2>/dev/null; then
+				addr=127.0.0.1:$port
+				break
+			fi
+			kill -0 "$server_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if [[ -n $addr ]]; then
+			row meta flask "$(sed -n 's/^versions //p' "$tmp/$c.out" | head -1), gunicorn --workers 2 (sync workers)"
+		else
+			stop_server
+			row skip "$c" "gunicorn did not serve within 20 s: $(tail -1 "$tmp/$c.err")"
+		fi
+		return 0
+	fi
 	"$tmp/benchserver" -contender "$c" -addr 127.0.0.1:0 -redis "$REDIS_ADDR" -pg "$PG_URL" \
-		>"$tmp/$name.out" 2>"$tmp/$name.err" &
+		>"$tmp/$c.out" 2>"$tmp/$c.err" &
 	server_pid=$!
 	for _ in $(seq 200); do
-		addr=$(awk '/^listening /{print $2; exit}' "$tmp/$name.out")
+		addr=$(awk '/^listening /{print $2; exit}' "$tmp/$c.out")
 		[[ -n $addr ]] && break
 		kill -0 "$server_pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if [[ -z $addr ]]; then
-		rc=0
-		if kill -0 "$server_pid" 2>/dev/null; then
-			stop_server
-			failed+=("$name: did not start listening within 20 s")
+	[[ -n $addr ]] && return 0
+	rc=0
+	if kill -0 "$server_pid" 2>/dev/null; then
+		stop_server
+		row fail "$c" "did not start listening within 20 s"
+	else
+		wait "$server_pid" 2>/dev/null || rc=$?
+		server_pid=""
+		if ((rc == 3)); then
+			row skip "$c" "$(sed -n 's/^skip: //p' "$tmp/$c.err" | head -1)"
 		else
-			wait "$server_pid" 2>/dev/null || rc=$?
-			server_pid=""
-			if ((rc == 3)); then
-				skipped+=("$name: $(sed -n 's/^skip: //p' "$tmp/$name.err" | head -1)")
-			else
-				failed+=("$name: exited with status $rc: $(tail -1 "$tmp/$name.err")")
-			fi
+			row fail "$c" "exited with status $rc: $(tail -1 "$tmp/$c.err")"
 		fi
-		echo "run.sh: $name: not measured" >&2
+	fi
+}
+
+# server_stats: "requests round_trips" from the benchserver, or "- -".
+server_stats() {
+	curl -fs --max-time 5 "http://$addr/_bench/stats" 2>/dev/null |
+		sed -n 's/^requests=\([0-9]*\) round_trips=\([0-9]*\)$/\1 \2/p' | grep . || echo "- -"
+}
+
+# load ROUND NAME ROUTE DURATION: one wrk run on the started server.
+load() {
+	local round=$1 c=$2 route=$3 d=$4 d_s out line st0 st1 r0 r1 req rt
+	d_s=$(seconds "$d")
+	echo "run.sh: round $round: $c $route ($d)" >&2
+	st0=$(server_stats)
+	r0=$(redis_calls)
+	out=$(timeout $((d_s + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$d" --latency \
+		-s "$LUA" "http://$addr" -- "$route" "$per_conn" 2>&1) || true
+	r1=$(redis_calls)
+	st1=$(server_stats)
+	line=$(grep '^BENCH ' <<<"$out" | tail -1 || true)
+	if [[ -z $line ]]; then
+		row fail "$c" "$route round $round: wrk gave no result: $(tail -1 <<<"$out")"
 		return 0
 	fi
-	for route in $ROUTES; do
-		echo "run.sh: $name $route ($DURATION)" >&2
-		out=$(timeout $((dur_s + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
-			-s "$LUA" "http://$addr" -- "$route" "$per_conn" 2>&1) || true
-		printf '%s\n' "$out" >"$tmp/$name${route//\//_}.wrk"
-		line=$(grep '^BENCH ' <<<"$out" | tail -1 || true)
-		if [[ -z $line ]]; then
-			failed+=("$name $route: wrk gave no result: $(tail -1 <<<"$out")")
+	field() { sed -n "s/.* $1=\([0-9.]*\).*/\1/p" <<<"$line"; }
+	req=- rt=-
+	if [[ $st0 != "- -" && $st1 != "- -" ]]; then
+		req=$(($(cut -d' ' -f1 <<<"$st1") - $(cut -d' ' -f1 <<<"$st0")))
+		rt=$(($(cut -d' ' -f2 <<<"$st1") - $(cut -d' ' -f2 <<<"$st0")))
+	fi
+	row run "$round" "$c" "$route" "$(field rps)" "$(field p50_us)" "$(field p99_us)" \
+		"$(($(field non2xx) + $(field connect) + $(field read) + $(field write) + $(field timeout)))" \
+		"$(field requests)" "$req" "$rt" "${r0:--}" "${r1:--}"
+}
+
+# The contenders of round R, rotated by R-1 places so that none is always
+# measured at the same point of a round.
+read -ra list <<<"$CONTENDERS"
+n=${#list[@]}
+for ((round = 1; round <= ROUNDS; round++)); do
+	order=(baseline)
+	for ((i = 0; i < n; i++)); do
+		c=${list[$(((i + round - 1) % n))]}
+		[[ $c == baseline ]] || order+=("$c")
+	done
+	for c in "${order[@]}"; do
+		need=$((3 * dur_s + 5))
+		[[ $round == 1 && $c =~ redis|postgres ]] && need=$((need + untouched_s))
+		if ((SECONDS - start_s + need > BUDGET)); then
+			row skip "$c" "round $round: would overrun BUDGET=${BUDGET}s"
 			continue
 		fi
-		local k=$name$route
-		rps[$k]=$(sed -n 's/.* rps=\([0-9.]*\).*/\1/p' <<<"$line")
-		p50[$k]=$(sed -n 's/.* p50_us=\([0-9]*\).*/\1/p' <<<"$line")
-		p99[$k]=$(sed -n 's/.* p99_us=\([0-9]*\).*/\1/p' <<<"$line")
-		errs[$k]=$(awk '{n=0; for (i=2;i<=NF;i++) { split($i,a,"="); if (a[1]=="non2xx"||a[1]=="connect"||a[1]=="read"||a[1]=="write"||a[1]=="timeout") n+=a[2] } print n}' <<<"$line")
-	done
-	stop_server
-	measured+=("$name")
-}
-
-measure baseline baseline
-for c in $CONTENDERS; do
-	[[ $c == baseline ]] && continue
-	measure "$c" "$c"
-done
-if [[ $BASELINE_AGAIN == 1 ]]; then
-	measure "baseline (again, at end)" baseline
-fi
-
-load_end=$(cut -d' ' -f1-3 /proc/loadavg)
-
-# ratio A B: A/B to two decimals, or — when either is missing.
-ratio() {
-	if [[ -z ${1:-} || -z ${2:-} || ${2:-0} == 0 ]]; then
-		echo "—"
-	else
-		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
-	fi
-}
-ms() { awk -v u="$1" 'BEGIN { printf "%.2f ms", u / 1000 }'; }
-
-cmd="DURATION=$DURATION THREADS=$THREADS CONNECTIONS=$CONNECTIONS"
-[[ $CONTENDERS != "$ALL" ]] && cmd+=" CONTENDERS=\"$CONTENDERS\""
-cmd+=" bench/run.sh"
-
-mkdir -p "$(dirname "$OUT")"
-{
-	echo "# HTTP benchmark: session libraries against a no-session baseline"
-	echo
-	echo "- Date: $started"
-	echo "- Machine: $(nproc) vCPU ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr); $(go version | cut -d' ' -f3); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-	echo "- Shared machine: other jobs may have been running. Load average (1, 5, 15 min) at start $load_start, at end $load_end."
-	echo "- Server and wrk on the same host over 127.0.0.1, so they compete for the same $(nproc) vCPUs."
-	echo "- Command (from the repository root): \`$cmd\`"
-	echo "- Each route: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $LUA http://ADDR -- ROUTE $per_conn\`;"
-	echo "  every connection logs in once (\`/login\`) and then sends its session cookie on every request."
-	echo "- Ratios are to \`baseline\` (same routes, no session) measured first in this run:"
-	echo "  req/s ratio below 1 and latency ratio above 1 mean slower than the baseline."
-	if [[ $BASELINE_AGAIN == 1 ]]; then
-		echo "- \`baseline (again, at end)\` is the baseline measured once more after all contenders: its distance from 1.00 shows how much the machine drifted during the run."
-	fi
-	for route in $ROUTES; do
-		echo
-		echo "## \`$route\`"
-		echo
-		echo "| contender | req/s | × baseline | p50 | × baseline | p99 | × baseline | errors |"
-		echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-		for name in "${measured[@]}"; do
-			k=$name$route
-			[[ -n ${rps[$k]:-} ]] || continue
-			b=baseline$route
-			printf '| %s | %.0f | %s | %s | %s | %s | %s | %s |\n' "$name" "${rps[$k]}" \
-				"$(ratio "${rps[$k]}" "${rps[$b]:-}")" \
-				"$(ms "${p50[$k]}")" "$(ratio "${p50[$k]}" "${p50[$b]:-}")" \
-				"$(ms "${p99[$k]}")" "$(ratio "${p99[$k]}" "${p99[$b]:-}")" \
-				"${errs[$k]}"
+		start "$c"
+		[[ -n $addr ]] || continue
+		for route in $ROUTES; do
+			load "$round" "$c" "$route" "$DURATION"
 		done
+		if [[ $round == 1 && $c =~ redis|postgres ]]; then
+			load "$round" "$c" /untouched "$UNTOUCHED_DURATION"
+		fi
+		stop_server
 	done
-	echo
-	echo "errors: non-2xx responses plus socket errors (connect, read, write, timeout) that wrk counted."
-	if ((${#skipped[@]} > 0)); then
-		echo
-		echo "## Skipped"
-		echo
-		for s in "${skipped[@]}"; do echo "- $s"; done
-	fi
-	if ((${#failed[@]} > 0)); then
-		echo
-		echo "## Failed"
-		echo
-		for s in "${failed[@]}"; do echo "- $s"; done
-	fi
-} >"$OUT"
-echo "run.sh: wrote $OUT" >&2
+done
+
+row meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+row meta elapsed "$((SECONDS - start_s)) s"
+
+mkdir -p "$(dirname "$OUT_TSV")" "$(dirname "$OUT_MD")" "$(dirname "$OUT_PNG")"
+cp "$tsv" "$OUT_TSV"
+"$tmp/benchreport" -in "$OUT_TSV" -md "$OUT_MD" -png "$OUT_PNG"
+echo "run.sh: wrote $OUT_TSV, $OUT_MD, $OUT_PNG in $((SECONDS - start_s)) s" >&2

@@ -4,13 +4,16 @@
 --   wrk -t2 -c32 -d10s --latency -s bench/wrk/session.lua http://127.0.0.1:PORT -- /read 16
 --
 -- Arguments after "--": the path to load (default /read) and the number of
--- connections per thread (-c divided by -t; default 1). wrk gives a script
--- no connection identity, but it asks for each connection's first request
--- before any response arrives, so the first N requests of a thread are the
--- logins of its N connections; afterwards each request carries one of the
--- thread's N session cookies in turn. Cookies re-issued by /write are not
--- taken up: a client keeps the cookie of its login (the server still pays
--- for encoding and sending the new one). A line starting with "BENCH" at
+-- connections per thread (-c divided by -t; default 1).
+--
+-- With /login every request is a login without a cookie, so each creates a
+-- new session. For the other paths: wrk gives a script no connection
+-- identity, but it asks for each connection's first request before any
+-- response arrives, so the first N requests of a thread are the logins of
+-- its N connections; afterwards each request carries one of the thread's N
+-- session cookies in turn. Cookies re-issued by /write are not taken up: a
+-- client keeps the cookie of its login (the server still pays for encoding
+-- and sending the new one). A line starting with "BENCH" at
 -- the end carries the figures run.sh reads.
 
 local path = "/read"
@@ -25,7 +28,7 @@ function init(args)
 end
 
 function request()
-   if logins < conns or #cookies == 0 then
+   if path == "/login" or logins < conns or #cookies == 0 then
       logins = logins + 1
       return wrk.format("GET", "/login")
    end
@@ -34,7 +37,7 @@ function request()
 end
 
 function response(status, headers, body)
-   if headers["X-Bench-Login"] ~= nil then
+   if path ~= "/login" and headers["X-Bench-Login"] ~= nil then
       local sc = headers["Set-Cookie"]
       if sc ~= nil then
          cookies[#cookies + 1] = sc:match("^([^;]+)")

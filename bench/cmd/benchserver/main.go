@@ -10,6 +10,15 @@
 //	/login  creates the session and answers with the header X-Bench-Login: 1
 //	/read   reads the four values and writes them to the body
 //	/write  changes one value (theme) and writes "ok"
+//	/untouched  answers "ok" without touching the session (what a request
+//	        that never looks at its session costs: store round trips only)
+//
+// Outside the contender, /_bench/stats answers with the counters run.sh
+// reads before and after each wrk run: requests served on the routes above
+// and round trips to the session engine, counted in the client (a go-redis
+// hook: one per command or pipeline; a pgx tracer: one per statement or
+// batch). They make "round trips per request" exact whatever else uses the
+// same Redis or PostgreSQL.
 //
 // Once listening it prints "listening ADDR" on standard output. A contender
 // whose engine cannot be reached makes it exit with status 3 after printing
@@ -61,6 +70,10 @@ type options struct {
 	redisAddr string
 	pgURL     string
 	workDir   string // for SQLite and gorilla's FilesystemStore
+	stats     *stats // engine round trips are counted here
+	// tag makes this process's Redis key prefixes and PostgreSQL table its
+	// own (the process id), so concurrent runs and tests do not meet.
+	tag string
 }
 
 // contender builds the handler for one library; cleanup undoes what it
@@ -129,6 +142,8 @@ func run(name string, mk contender, addr string, o options) error {
 		defer os.RemoveAll(dir)
 		o.workDir = dir
 	}
+	o.stats = new(stats)
+	o.tag = strconv.Itoa(os.Getpid())
 	setupCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	h, cleanup, err := mk(setupCtx, o)
 	cancel()
@@ -143,7 +158,7 @@ func run(name string, mk contender, addr string, o options) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: o.stats.handler(h), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Println("listening", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -213,6 +228,9 @@ func (rt routes) mux() *http.ServeMux {
 			fail(w, err)
 			return
 		}
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/untouched", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
 	return mux

@@ -48,19 +48,21 @@ func scsHandler(store scs.Store) http.Handler {
 	return sm.LoadAndSave(rt.mux())
 }
 
+// newScsMemstore keeps sessions in scs's memstore with its default cleanup
+// interval. Its StopCleanup is not called: it races with the cleanup
+// goroutine's start (scs v2.9.0 sets the stop channel inside that
+// goroutine), and the goroutine ends with the process anyway.
 func newScsMemstore(context.Context, options) (http.Handler, func(), error) {
 	store := scsmem.NewWithCleanupInterval(time.Minute)
-	return scsHandler(store), store.StopCleanup, nil
+	return scsHandler(store), nop, nil
 }
 
-const scsRedisPrefix = "scs-bench:"
-
 func newScsRedis(ctx context.Context, o options) (http.Handler, func(), error) {
-	c, err := redisClient(ctx, o.redisAddr)
+	c, err := redisClient(ctx, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	deleteKeys(c, scsRedisPrefix)
-	store := goredisstore.NewWithPrefix(c, scsRedisPrefix)
-	return scsHandler(store), func() { deleteKeys(c, scsRedisPrefix); c.Close() }, nil
+	prefix := "scs-bench:" + o.tag + ":"
+	store := goredisstore.NewWithPrefix(c, prefix)
+	return scsHandler(store), func() { deleteKeys(c, prefix); c.Close() }, nil
 }

@@ -76,7 +76,8 @@ func newSeshatMemstore(context.Context, options) (http.Handler, func(), error) {
 }
 
 // redisClient connects to Redis, or reports errSkip when it cannot.
-func redisClient(ctx context.Context, addr string) (*redis.Client, error) {
+func redisClient(ctx context.Context, o options) (*redis.Client, error) {
+	addr := o.redisAddr
 	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 64})
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -84,6 +85,7 @@ func redisClient(ctx context.Context, addr string) (*redis.Client, error) {
 		c.Close()
 		return nil, fmt.Errorf("%w: Redis at %s unreachable: %v", errSkip, addr, err)
 	}
+	c.AddHook(redisHook{o.stats})
 	return c, nil
 }
 
@@ -105,20 +107,16 @@ func deleteKeys(c *redis.Client, prefix string) {
 	}
 }
 
-const seshatRedisPrefix = "seshat-bench:"
-
 func newSeshatRedis(ctx context.Context, o options) (http.Handler, func(), error) {
-	c, err := redisClient(ctx, o.redisAddr)
+	c, err := redisClient(ctx, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	deleteKeys(c, seshatRedisPrefix)
-	store := redisstore.New(c, redisstore.Options{Prefix: seshatRedisPrefix})
+	prefix := "seshat-bench:" + o.tag + ":"
+	store := redisstore.New(c, redisstore.Options{Prefix: prefix})
 	h, err := seshatHandler(store)
-	return h, func() { deleteKeys(c, seshatRedisPrefix); c.Close() }, err
+	return h, func() { deleteKeys(c, prefix); c.Close() }, err
 }
-
-const pgTable = "seshat_bench_sessions"
 
 func newSeshatPostgres(ctx context.Context, o options) (http.Handler, func(), error) {
 	cfg, err := pgxpool.ParseConfig(o.pgURL)
@@ -126,6 +124,7 @@ func newSeshatPostgres(ctx context.Context, o options) (http.Handler, func(), er
 		return nil, nil, err
 	}
 	cfg.MaxConns = 32
+	cfg.ConnConfig.Tracer = pgTracer{o.stats}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err == nil {
 		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -138,11 +137,8 @@ func newSeshatPostgres(ctx context.Context, o options) (http.Handler, func(), er
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: PostgreSQL unreachable: %v", errSkip, err)
 	}
-	if _, err := pool.Exec(ctx, `DROP TABLE IF EXISTS "`+pgTable+`"`); err != nil {
-		pool.Close()
-		return nil, nil, err
-	}
-	store, err := pgstore.New(ctx, pool, pgstore.Options{Table: pgTable})
+	table := "seshat_bench_" + o.tag
+	store, err := pgstore.New(ctx, pool, pgstore.Options{Table: table})
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
@@ -151,7 +147,7 @@ func newSeshatPostgres(ctx context.Context, o options) (http.Handler, func(), er
 		store.Close()
 		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		pool.Exec(dctx, `DROP TABLE IF EXISTS "`+pgTable+`"`)
+		pool.Exec(dctx, `DROP TABLE IF EXISTS "`+table+`"`)
 		pool.Close()
 	}
 	h, err := seshatHandler(store)
