@@ -61,7 +61,9 @@
 // force and returns the recovery codes (shown once). Until then an older
 // second factor stays in force. NewRecoveryCodes, Disable and Status serve
 // a settings page. The secret stays in the Store: it never enters the
-// session, whose cookie-mode payload the client can read.
+// session, whose cookie-mode payload the client can read. With
+// Config.SecretKeys the Store holds it encrypted (AES-256-GCM, bound to
+// the user id, keys rotated like seshat's); otherwise in clear.
 //
 // # Store
 //

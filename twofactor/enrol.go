@@ -55,7 +55,7 @@ func (m *Manager) Enroll(ctx context.Context, userID, accountName string) (*Enro
 		return nil, fmt.Errorf("twofactor: enroll: QR code: %w", err)
 	}
 	err = m.cfg.Store.Update(ctx, userID, func(st *State) error {
-		st.PendingSecret = key.Secret()
+		st.PendingSecret = m.seal.seal(userID, key.Secret())
 		return nil
 	})
 	if err != nil {
@@ -78,11 +78,15 @@ func (m *Manager) ConfirmEnrolment(ctx context.Context, userID, code string) ([]
 		if st.PendingSecret == "" {
 			return ErrNotEnrolled
 		}
-		s, ok, _ := matchStep(st.PendingSecret, normalize(code), now, 0)
+		secret, _, err := m.seal.open(userID, st.PendingSecret)
+		if err != nil {
+			return err
+		}
+		s, ok, _ := matchStep(secret, normalize(code), now, 0)
 		if !ok {
 			return ErrInvalidCode
 		}
-		st.Secret, st.PendingSecret = st.PendingSecret, ""
+		st.Secret, st.PendingSecret = m.seal.seal(userID, secret), ""
 		st.LastStep = max(st.LastStep, s)
 		st.Recovery = hashes
 		st.Failures, st.LockedUntil = 0, time.Time{}

@@ -10,12 +10,13 @@ import (
 // State is one user's second-factor record. Stores keep it as they like
 // (its JSON form fits one column); only the Manager interprets it.
 type State struct {
-	// Secret is the confirmed TOTP secret (base32). "" means the user has
-	// no second factor. It is a credential: keep it server-side, never in
-	// a cookie-mode session (MF-06), and encrypt it at rest if the database
-	// may leak.
+	// Secret is the confirmed TOTP secret: base32, or "enc1:" and its
+	// AES-GCM encryption with Config.SecretKeys. "" means the user has no
+	// second factor. It is a credential: it stays server-side, never in a
+	// session (MF-06).
 	Secret string `json:"secret,omitempty"`
-	// PendingSecret is an enrolment awaiting its first code; it replaces
+	// PendingSecret is an enrolment awaiting its first code (stored like
+	// Secret); it replaces
 	// Secret only once ConfirmEnrolment sees a valid code for it.
 	PendingSecret string `json:"pending_secret,omitempty"`
 	// LastStep is the last accepted TOTP time step (Unix time / 30); codes
@@ -46,7 +47,8 @@ type Store interface {
 	// there is none) and saves the result, atomically with respect to
 	// every other Update of the same user. When fn returns an error,
 	// nothing is saved and Update returns that error (wrapped or not). A
-	// result equal to the zero State may be deleted.
+	// result equal to the zero State may be deleted. fn must not call the
+	// Store (MemoryStore would deadlock, an SQL store could too).
 	Update(ctx context.Context, userID string, fn func(*State) error) error
 }
 

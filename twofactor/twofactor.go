@@ -49,6 +49,10 @@ var (
 	// ErrExpired: the pending login is older than Config.PendingTTL; it
 	// has been cleared and the password must be entered again.
 	ErrExpired = errors.New("twofactor: the login attempt expired")
+	// ErrDecrypt: a stored TOTP secret is encrypted but no key of
+	// Config.SecretKeys opens it (a key was dropped too early, or the row
+	// was copied from another user or tampered with).
+	ErrDecrypt = errors.New("twofactor: stored TOTP secret cannot be decrypted with Config.SecretKeys")
 )
 
 // Config configures a [Manager]. Issuer, Store, Login and LoadUser are
@@ -76,6 +80,14 @@ type Config struct {
 	// RecoveryCodes is how many one-time recovery codes enrolment and
 	// NewRecoveryCodes issue; default 10.
 	RecoveryCodes int
+	// SecretKeys, when set, encrypt the TOTP secrets in the Store with
+	// AES-256-GCM (bound to the user id), so a leaked table or backup
+	// does not hand out second factors. The last key encrypts, all
+	// decrypt; each needs at least 32 bytes. Secrets stored in clear
+	// before keys were configured keep working and are encrypted the next
+	// time they are used; so are those under an older key. Without keys
+	// the Store holds secrets in clear.
+	SecretKeys [][]byte
 	// Now is the clock; default time.Now. TOTP uses it, so it must be the
 	// server's real clock in production (ASVS 5 6.5.8).
 	Now func() time.Time
@@ -85,7 +97,8 @@ type Config struct {
 // half-logged-in state between the password and the second factor. Create
 // it with [New]. It is safe for concurrent use.
 type Manager struct {
-	cfg Config
+	cfg  Config
+	seal *sealer
 }
 
 // New validates cfg, fills in its defaults and returns a Manager.
@@ -117,5 +130,9 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Manager{cfg: cfg}, nil
+	seal, err := newSealer(cfg.SecretKeys)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return &Manager{cfg: cfg, seal: seal}, nil
 }

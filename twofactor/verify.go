@@ -53,11 +53,18 @@ func (m *Manager) Verify(ctx context.Context, userID, code string) (Method, erro
 		if now.Before(st.LockedUntil) {
 			return ErrLocked
 		}
+		secret, reseal, err := m.seal.open(userID, st.Secret)
+		if err != nil {
+			return err
+		}
+		if reseal {
+			st.Secret = m.seal.seal(userID, secret)
+		}
 		c := normalize(code)
 		switch {
 		case isTOTP(c):
 			method = MethodTOTP
-			step, ok, replay := matchStep(st.Secret, c, now, st.LastStep)
+			step, ok, replay := matchStep(secret, c, now, st.LastStep)
 			if replay {
 				refused = ErrReplayed
 				return nil
