@@ -40,6 +40,8 @@
 // clears the tf_ keys and calls login.LoginUser. The pending login lasts
 // Config.PendingTTL (5 minutes); a lockout, an expiry or a gone user clear
 // it, a wrong code does not (a typo should not cost the password).
+// LastAuth then tells when and with which factor the session's user logged
+// in, for actions that want a recent second factor.
 //
 // # Codes
 //

@@ -2,7 +2,9 @@ package twofactor_test
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -272,4 +274,34 @@ func pendingAlice(t *testing.T, storeMode bool) (*server, *http.Client, string) 
 		t.Fatalf("login: %q", r.body)
 	}
 	return s, c, secret
+}
+
+// TestLastAuth (MF-05): a login through Begin/Complete records its user,
+// time and second factor; it does not survive logout nor pass to another
+// user logged in over the same session.
+func TestLastAuth(t *testing.T) {
+	modes(t, func(t *testing.T, storeMode bool) {
+		s, c, secret := pendingAlice(t, storeMode)
+		now := s.clock.Now().Unix()
+		if r := s.do(t, c, "GET", "/auth", nil); r.body != `false  -62135596800 ""` {
+			t.Fatalf("pending: %q", r.body)
+		}
+		s.submit(t, c, s.code(t, secret))
+		if r := s.do(t, c, "GET", "/auth", nil); r.body != fmt.Sprintf(`true alice %d "authenticator"`, now) {
+			t.Fatalf("after the code: %q", r.body)
+		}
+		s.do(t, c, "POST", "/login-direct", url.Values{"user": {"bob"}})
+		if r := s.do(t, c, "GET", "/auth", nil); !strings.HasPrefix(r.body, "false") {
+			t.Fatalf("bob inherits alice's record: %q", r.body)
+		}
+		s.do(t, c, "POST", "/logout", nil)
+		s.login(t, c, "bob", false) // bob has no second factor
+		if r := s.do(t, c, "GET", "/auth", nil); r.body != fmt.Sprintf(`true bob %d ""`, now) {
+			t.Fatalf("password-only login: %q", r.body)
+		}
+		s.do(t, c, "POST", "/logout", nil)
+		if r := s.do(t, c, "GET", "/auth", nil); !strings.HasPrefix(r.body, "false") {
+			t.Fatalf("after logout: %q", r.body)
+		}
+	})
 }

@@ -209,6 +209,14 @@ func newServer(t *testing.T, storeMode bool, loginURL string) *server {
 		fmt.Fprintf(w, "ok %s", m)
 	})
 	mux.HandleFunc("POST /cancel", func(w http.ResponseWriter, r *http.Request) { s.tf.Cancel(r) })
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) { s.lm.LogoutUser(w, r) })
+	mux.HandleFunc("POST /login-direct", func(w http.ResponseWriter, r *http.Request) {
+		s.lm.LoginUser(w, r, user(r.FormValue("user")), login.LoginOptions{})
+	})
+	mux.HandleFunc("GET /auth", func(w http.ResponseWriter, r *http.Request) {
+		a, ok := s.tf.LastAuth(r)
+		fmt.Fprintf(w, "%v %s %d %q", ok, a.UserID, a.Time.Unix(), a.Second)
+	})
 	mux.HandleFunc("GET /session", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(seshat.FromContext(r.Context()).Values())
 	})

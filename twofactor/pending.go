@@ -40,8 +40,8 @@ const StateReady = "ready"
 var flaskSecurityKeys = [...]string{KeyState, KeyUserID, KeyPrimaryMethod, KeyRemember, "tf_totp_secret", "tf_select", KeyStarted}
 
 // Begin is called once the password is verified. For a user without a
-// second factor it logs the user in at once (login.LoginUser) and returns
-// false. For an enrolled user it renews the session (against fixation),
+// second factor it logs the user in at once (login.LoginUser, recorded
+// for LastAuth) and returns false. For an enrolled user it renews the session (against fixation),
 // records the pending login in the tf_ keys and returns true: redirect to
 // the page that asks for the code, whose POST calls Complete. Nobody is
 // logged in by a pending login, so login.Manager.Required keeps refusing
@@ -52,7 +52,10 @@ func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, user login.User,
 		return false, wrapStore("begin", err)
 	}
 	if !st.Enrolled() {
-		return false, m.cfg.Login.LoginUser(w, r, user, login.LoginOptions{Remember: remember})
+		if err := m.cfg.Login.LoginUser(w, r, user, login.LoginOptions{Remember: remember}); err != nil {
+			return false, err
+		}
+		return false, m.recordAuth(r, user.ID(), "")
 	}
 	if user.ID() == "" {
 		return false, login.ErrNoID
@@ -113,7 +116,8 @@ func (m *Manager) Pending(r *http.Request) (userID string, err error) {
 // Complete checks code (a TOTP code or a recovery code, see Verify) for
 // the pending login of r's session. On success it clears the tf_ keys and
 // logs the user in with login.LoginUser (a new session id; remembered if
-// Begin was asked to), and returns the method the code was. A wrong or
+// Begin was asked to), records the login for LastAuth, and returns the
+// method the code was. A wrong or
 // replayed code leaves the login pending, so the user can try again;
 // ErrLocked (too many failures), ErrExpired, ErrNotPending and a user who
 // is gone or no longer enrolled clear it: the password must be entered
@@ -141,7 +145,10 @@ func (m *Manager) Complete(w http.ResponseWriter, r *http.Request, code string) 
 	if user == nil || user.ID() != id {
 		return method, ErrNotPending
 	}
-	return method, m.cfg.Login.LoginUser(w, r, user, login.LoginOptions{Remember: remember == true})
+	if err := m.cfg.Login.LoginUser(w, r, user, login.LoginOptions{Remember: remember == true}); err != nil {
+		return method, err
+	}
+	return method, m.recordAuth(r, id, method)
 }
 
 // Cancel abandons r's pending login, if any (a "cancel" button, and
