@@ -20,6 +20,7 @@ import (
 type app struct {
 	t   *testing.T
 	srv *httptest.Server
+	m   *seshat.Manager
 }
 
 func newApp(t *testing.T, s seshat.Store) *app {
@@ -55,7 +56,7 @@ func newApp(t *testing.T, s seshat.Store) *app {
 	})
 	srv := httptest.NewServer(m.Handler(mux))
 	t.Cleanup(srv.Close)
-	return &app{t: t, srv: srv}
+	return &app{t: t, srv: srv, m: m}
 }
 
 // do sends one request with cookie (a value or "") and returns the body and

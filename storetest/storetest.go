@@ -59,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) seshat.Store) {
 		{"ManagerRenewDestroy", testManagerRenewDestroy},
 		{"ManagerReadOnlyWritesNothing", testManagerReadOnly},
 		{"ManagerStrictIDs", testManagerStrictIDs},
+		{"DetachedNoLostUpdates", testDetachedNoLostUpdates},
+		{"DetachedAfterLogout", testDetachedAfterLogout},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
