@@ -112,8 +112,9 @@ func Fingerprint(ctx context.Context, key []byte) string {
 
 // Attr returns the fingerprint of the session in ctx as an attribute under
 // DefaultAttrKey, for loggers not wrapped by a Handler:
-// logger.Info("msg", sessionlog.Attr(ctx)). Without a fingerprint it is an
-// empty attribute, which slog's handlers omit.
+// logger.Info("msg", sessionlog.Attr(ctx)). It uses the derived key; with
+// Options.Key, build the attribute from Fingerprint(ctx, key) instead.
+// Without a fingerprint it is an empty attribute, which slog's handlers omit.
 func Attr(ctx context.Context) slog.Attr {
 	fp := Fingerprint(ctx, nil)
 	if fp == "" {
