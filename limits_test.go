@@ -302,7 +302,7 @@ func (g *generations) bump(user string) {
 // before logout is refused once the application bumps the user's
 // generation, in cookie mode as in store mode, and so is the user's session
 // on another device; other users are untouched.
-func TestGenerationRevokesReplayAfterLogout(t *testing.T) {
+func TestRailsCookieStoreReplayRevokedByGeneration(t *testing.T) {
 	bothModes(t, func(t *testing.T, clk *clock, store *countingStore, mut func(*seshat.Config)) *seshat.Manager {
 		gens := &generations{gen: map[string]uint64{"alice": 4}}
 		m := newManager(t, func(c *seshat.Config) { mut(c); c.Generation = gens.Get })
@@ -354,7 +354,7 @@ func TestGenerationRevokesReplayAfterLogout(t *testing.T) {
 // taken before logout still works afterwards. This is the documented
 // limitation (docs/SECURITY.md, threat model), asserted so that it cannot
 // change unnoticed.
-func TestCookieModeReplayAfterLogoutWithoutGeneration(t *testing.T) {
+func TestRailsCookieStoreReplayWithoutGeneration(t *testing.T) {
 	m := newManager(t, nil)
 	c := newClient(t, m, limitRoutes())
 	c.get("/login?u=alice")

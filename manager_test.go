@@ -164,7 +164,7 @@ func TestKeyRotation(t *testing.T) {
 	}
 }
 
-func TestDuplicateAndSplitCookies(t *testing.T) {
+func TestCVE_2023_23934_DuplicateAndSplitCookies(t *testing.T) {
 	m := newManager(t, nil)
 	evil := newManager(t, func(c *seshat.Config) { c.Keys = [][]byte{[]byte("evil-evil-evil-evil-evil-evil-ev")} })
 	now := time.Now()
@@ -199,7 +199,7 @@ func TestDuplicateAndSplitCookies(t *testing.T) {
 	}
 }
 
-func TestCookieFloodIsBounded(t *testing.T) {
+func TestCVE_2025_58186_CookieFloodIsBounded(t *testing.T) {
 	m := newManager(t, nil)
 	good, _ := m.Codec().Encode(map[string]any{"user": "alice"}, time.Now())
 	bad := good[:len(good)-3] + "AAA"

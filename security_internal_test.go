@@ -63,7 +63,7 @@ func TestGeneratedIDs(t *testing.T) {
 // signature is right; with one signature byte changed, Decode reports a bad
 // signature (not a bad payload, as it would if it decoded first, for a body
 // that does not decode) and allocates nothing near the inflated size.
-func TestDecoderNotCalledOnBadMAC(t *testing.T) {
+func TestCVE_2013_7489_DecoderNotCalledOnBadMAC(t *testing.T) {
 	codec, err := NewCookieCodec([][]byte{internalKey}, DefaultSalt)
 	if err != nil {
 		t.Fatal(err)

@@ -275,11 +275,13 @@ func (s *Session) Cleared() bool {
 	return s.cleared
 }
 
-// IsNew reports whether the request carried no valid session cookie.
+// IsNew reports whether the request carried no valid session cookie. Like
+// every method whose answer depends on the cookie, it marks the session
+// accessed, so the response varies on Cookie.
 func (s *Session) IsNew() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.load()
+	s.touch()
 	return s.fresh
 }
 
@@ -287,11 +289,11 @@ func (s *Session) IsNew() bool {
 // signature, expired, malformed); nil when there was no cookie or it was
 // valid. The session is then fresh and empty. The error wraps
 // ErrInvalidCookie and the signing sentinels, and never contains the cookie
-// value: it is safe to log.
+// value: it is safe to log. It marks the session accessed.
 func (s *Session) LoadError() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.load()
+	s.touch()
 	return s.loadErr
 }
 
@@ -352,11 +354,12 @@ func (s *Session) UserID() string {
 // Err reports a failure of the session store while loading this session.
 // The middleware answers such a request with 503 when its header goes out;
 // a handler about to act on an apparently empty session (for instance, to
-// treat the user as logged out) can check Err first.
+// treat the user as logged out) can check Err first. It marks the session
+// accessed.
 func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.load()
+	s.touch()
 	return s.storeErr
 }
 

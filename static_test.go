@@ -43,7 +43,7 @@ var notSecret = map[string]string{
 // attacker's own body) depends on the attacker's input, not on the expected
 // value. So the time of a verification tells nothing about how many leading
 // bytes of a forged MAC were right.
-func TestConstantTimeComparisons(t *testing.T) {
+func TestCVE_2013_0263_ConstantTimeComparisons(t *testing.T) {
 	// The rule must find what it is meant to find.
 	const sample = `package p
 func f() {

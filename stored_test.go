@@ -219,7 +219,7 @@ func TestStoreCorruptRecord(t *testing.T) {
 	}
 }
 
-func TestStoreNeverSeesForgedIDs(t *testing.T) {
+func TestGO_2024_2730_StoreNeverSeesForgedIDs(t *testing.T) {
 	store := newCountingStore()
 	m := storeManager(t, store, nil)
 	c := newClient(t, m, routes())
@@ -237,10 +237,10 @@ func TestStoreNeverSeesForgedIDs(t *testing.T) {
 	}
 }
 
-// TestStoreNoResurrection: request A has loaded the session when request B
+// TestCVE_2025_46336_StoreNoResurrection: request A has loaded the session when request B
 // logs out; A's later write must not bring the session back (rack-session
 // CVE-2025-46336).
-func TestStoreNoResurrection(t *testing.T) {
+func TestCVE_2025_46336_StoreNoResurrection(t *testing.T) {
 	store := newCountingStore()
 	m := storeManager(t, store, nil)
 	loaded, release := make(chan struct{}), make(chan struct{})
@@ -280,7 +280,7 @@ func TestStoreNoResurrection(t *testing.T) {
 	}
 }
 
-func TestStoreCookieCarriesOnlyID(t *testing.T) {
+func TestCVE_2019_16782_StoreCookieCarriesOnlyID(t *testing.T) {
 	store := newCountingStore()
 	m := storeManager(t, store, nil)
 	c := newClient(t, m, routes())

@@ -92,7 +92,7 @@ func TestPrefixOrigin(t *testing.T) {
 }
 
 // CVE-2025-47909: a trusted origin is a whole origin, scheme included.
-func TestTrustedOriginScheme(t *testing.T) {
+func TestCVE_2025_47909_TrustedOriginScheme(t *testing.T) {
 	a := newApp(t, false, csrf.Options{TrustedOrigins: []string{"https://a.example"}})
 	tok := a.token(t, "")
 	for _, site := range []string{"cross-site", ""} {
@@ -112,7 +112,7 @@ func TestTrustedOriginScheme(t *testing.T) {
 
 // CVE-2025-24358 / CVE-2025-46721: over TLS, with no Origin, a Referer from
 // a subdomain (or from http://) is refused; the scheme is known from r.TLS.
-func TestSubdomainReferrerOverTLS(t *testing.T) {
+func TestCVE_2025_24358_SubdomainReferrerOverTLS(t *testing.T) {
 	a := newApp(t, true, csrf.Options{})
 	tok := a.token(t, "example.com")
 	for _, ref := range []string{"http://sub.example.com/", "https://sub.example.com/", "http://example.com/", "https://example.com:8443/", "https://example.com.attacker.com/", "//example.com/", "https://example.com:notaport/", "ftp://example.com/"} {

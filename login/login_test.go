@@ -418,7 +418,7 @@ func TestTokenRotationAndTheft(t *testing.T) {
 	}
 }
 
-func TestTokenStoreHoldsNoValidator(t *testing.T) {
+func TestFlaskSecurity239_TokenStoreHoldsNoValidator(t *testing.T) {
 	store := NewMemoryTokens(nil)
 	a := newApp(t, Config{Tokens: store}, false)
 	j := jar{}

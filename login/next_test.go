@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestSafeNext(t *testing.T) {
+func TestDjangoIsSafeURLOpenRedirects(t *testing.T) {
 	cases := []struct {
 		in string
 		ok bool

@@ -21,7 +21,8 @@ import (
 // stack is seshat + csrf + login on a real server, with the handlers the
 // security tests need.
 type stack struct {
-	srv *httptest.Server
+	srv  *httptest.Server
+	last http.Header // the last response's header
 }
 
 func newStack(t *testing.T, sc seshat.Config, lc Config) *stack {
@@ -105,6 +106,7 @@ func (st *stack) do(t *testing.T, j jar, method, path, token string) (int, strin
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	j.apply(res)
+	st.last = res.Header
 	return res.StatusCode, string(b)
 }
 
@@ -295,5 +297,27 @@ func TestConfirmAndRememberLoginRenewTheID(t *testing.T) {
 	}
 	if _, err := a.store.Load(context.Background(), seshat.StoreKey(anon[:43])); !errors.Is(err, seshat.ErrNoRecord) {
 		t.Fatalf("pre-login record still stored: %v", err)
+	}
+}
+
+// HD-01 for the login flow (Flask CVE-2023-30861): the login and logout
+// responses set the session cookie, so they vary on Cookie and are private.
+func TestLoginLogoutResponsesAreNotShared(t *testing.T) {
+	for _, mode := range []string{"cookie", "store"} {
+		sc := seshat.Config{}
+		if mode == "store" {
+			sc.Store = newMemStore(t)
+		}
+		st := newStack(t, sc, Config{})
+		j := jar{}
+		_, tok := st.do(t, j, "GET", "/token", "")
+		for _, path := range []string{"/login/42", "/logout"} {
+			st.do(t, j, "POST", path, tok)
+			h := st.last
+			if h.Get("Set-Cookie") == "" || !strings.Contains(strings.Join(h.Values("Vary"), ","), "Cookie") || h.Get("Cache-Control") != "private" {
+				t.Errorf("%s %s: Set-Cookie %q, Vary %q, Cache-Control %q", mode, path, h.Get("Set-Cookie"), h.Get("Vary"), h.Get("Cache-Control"))
+			}
+			_, tok = st.do(t, j, "GET", "/token", "")
+		}
 	}
 }

@@ -130,7 +130,7 @@ func (s *sessionStoreTokens) Swap(ctx context.Context, selector string, oldHash 
 	if err != nil {
 		return false, err
 	}
-	if subtle.ConstantTimeCompare(cur.Hash, oldHash) != 1 { // never ==: see TestConstantTimeComparisons
+	if subtle.ConstantTimeCompare(cur.Hash, oldHash) != 1 { // never ==: see TestCVE_2013_0263_ConstantTimeComparisons
 		return false, nil
 	}
 	return true, s.Put(ctx, selector, t)
