@@ -63,8 +63,12 @@ func TestCompleteClearsState(t *testing.T) {
 		s := newServer(t, storeMode, "/login")
 		secret, _ := s.enrol(t, "alice")
 		c := s.client(t)
+		s.do(t, c, "POST", "/csrf-seed", nil)
 		s.login(t, c, "alice", true)
 		sess := s.session(t, c)
+		if _, ok := sess["csrf_token"]; ok {
+			t.Fatal("CSRF secret not rotated by Begin")
+		}
 		want := []string{twofactor.KeyPrimaryMethod, twofactor.KeyRemember, twofactor.KeyStarted, twofactor.KeyState, twofactor.KeyUserID}
 		got := tfKeys(sess)
 		slices.Sort(got)

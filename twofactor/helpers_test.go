@@ -209,6 +209,9 @@ func newServer(t *testing.T, storeMode bool, loginURL string) *server {
 		fmt.Fprintf(w, "ok %s", m)
 	})
 	mux.HandleFunc("POST /cancel", func(w http.ResponseWriter, r *http.Request) { s.tf.Cancel(r) })
+	mux.HandleFunc("POST /csrf-seed", func(w http.ResponseWriter, r *http.Request) {
+		seshat.FromContext(r.Context()).Set("csrf_token", "seed")
+	})
 	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) { s.lm.LogoutUser(w, r) })
 	mux.HandleFunc("POST /login-direct", func(w http.ResponseWriter, r *http.Request) {
 		s.lm.LoginUser(w, r, user(r.FormValue("user")), login.LoginOptions{})

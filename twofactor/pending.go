@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/csrf"
 	"github.com/seshat-go/seshat/login"
 )
 
@@ -40,9 +41,10 @@ const StateReady = "ready"
 var flaskSecurityKeys = [...]string{KeyState, KeyUserID, KeyPrimaryMethod, KeyRemember, "tf_totp_secret", "tf_select", KeyStarted}
 
 // Begin is called once the password is verified. For a user without a
-// second factor it logs the user in at once (login.LoginUser, recorded
-// for LastAuth) and returns false. For an enrolled user it renews the session (against fixation),
-// records the pending login in the tf_ keys and returns true: redirect to
+// second factor it logs the user in at once (login.LoginUser, recorded for
+// LastAuth) and returns false. For an enrolled user it renews the session
+// (against fixation), rotates the CSRF secret (csrf.Rotate), records the
+// pending login in the tf_ keys and returns true: redirect to
 // the page that asks for the code, whose POST calls Complete. Nobody is
 // logged in by a pending login, so login.Manager.Required keeps refusing
 // the session until Complete succeeds.
@@ -69,6 +71,11 @@ func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, user login.User,
 	}
 	clearPending(s)
 	s.Renew()
+	// A change of identity, as login's LoginUser treats it: forms rendered
+	// before the password step stop working.
+	if err := csrf.Rotate(r); err != nil {
+		return false, err
+	}
 	if err := s.Set(KeyUserID, user.ID()); err != nil {
 		return false, err
 	}
