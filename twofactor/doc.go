@@ -54,7 +54,9 @@
 // (5) wrong codes in a row lock the user for Config.Lockout (15 minutes),
 // with every code refused unchecked meanwhile. The failure count lives in
 // the Store, not in the session, so replaying an old cookie buys no
-// attempts.
+// attempts. The lock is per user: only someone past the password step (or
+// calling Verify) can trigger it, and then it also stops the user, so
+// alert on repeated lockouts.
 //
 // # Enrolment
 //
