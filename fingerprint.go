@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"strconv"
 )
 
@@ -27,11 +28,16 @@ const userIDKey = "_user_id"
 type fpLocal struct{}
 
 type fpCache struct {
-	cookieIdent string // before load: the identity the cookie names
-	cookieRead  bool
-	ident, fp   string
-	key         []byte
+	cookie     ident // before load: the identity the cookie names
+	cookieRead bool
+	ident      ident
+	fp         string
+	key        []byte
 }
+
+// ident is what a fingerprint hashes: a kind ("sid" or "user") and an id,
+// kept apart so comparing with the cache allocates nothing.
+type ident struct{ kind, id string }
 
 // Fingerprint returns a short keyed hash that names the session in logs
 // without revealing it: [FingerprintLen] hex characters of HMAC-SHA256 under
@@ -70,11 +76,11 @@ func (s *Session) Fingerprint(key []byte) string {
 		}
 		s.locals[fpLocal{}] = c
 	}
-	ident := s.identity(c)
-	if ident == "" {
+	id := s.identity(c)
+	if id.id == "" {
 		return ""
 	}
-	if ident == c.ident && bytes.Equal(key, c.key) && (key == nil) == (c.key == nil) {
+	if id == c.ident && bytes.Equal(key, c.key) && (key == nil) == (c.key == nil) {
 		return c.fp
 	}
 	k := key
@@ -82,26 +88,26 @@ func (s *Session) Fingerprint(key []byte) string {
 		keys := s.m.settings.Keys
 		k = hmacSHA256(keys[len(keys)-1], fingerprintSalt)
 	}
-	sum := hmacSHA256(k, ident)
-	c.ident, c.key, c.fp = ident, bytes.Clone(key), hex.EncodeToString(sum[:FingerprintLen/2])
+	sum := hmacSHA256(k, id.kind, "\x00", id.id)
+	c.ident, c.key, c.fp = id, bytes.Clone(key), hex.EncodeToString(sum[:FingerprintLen/2])
 	return c.fp
 }
 
-// identity returns what Fingerprint hashes, with a prefix per kind so a
+// identity returns what Fingerprint hashes, with its kind (hashed first) so a
 // session id and a user id never share a fingerprint. A session nobody
 // loaded is not loaded here either (that could call the store or
 // Config.Generation, or end the session, because of a log line): its cookie
 // is verified on the side, once. Callers hold s.mu.
-func (s *Session) identity(c *fpCache) string {
+func (s *Session) identity(c *fpCache) ident {
 	m := s.m
 	if s.loaded {
 		if m.settings.Store != nil {
-			return kindID("sid", s.id)
+			return ident{"sid", s.id}
 		}
 		if s.userSet {
-			return kindID("user", s.userID)
+			return ident{"user", s.userID}
 		}
-		return kindID("user", userIDOf(s.values))
+		return ident{"user", userIDOf(s.values)}
 	}
 	if !c.cookieRead {
 		c.cookieRead = true
@@ -109,22 +115,15 @@ func (s *Session) identity(c *fpCache) string {
 			var buf [maxCandidates]string
 			for _, v := range cookieValues(s.cookies, m.settings.name, buf[:0]) {
 				if id, _, err := m.verifiedID(v); err == nil {
-					c.cookieIdent = kindID("sid", id)
+					c.cookie = ident{"sid", id}
 					break
 				}
 			}
 		} else if values, err := m.loadCookie(s.cookies); err == nil {
-			c.cookieIdent = kindID("user", userIDOf(values))
+			c.cookie = ident{"user", userIDOf(values)}
 		}
 	}
-	return c.cookieIdent
-}
-
-func kindID(kind, id string) string {
-	if id == "" {
-		return ""
-	}
-	return kind + "\x00" + id
+	return c.cookie
 }
 
 // userIDOf reads Flask-Login's user id: a string, or an integer from an app
@@ -139,8 +138,10 @@ func userIDOf(values map[string]any) string {
 	return ""
 }
 
-func hmacSHA256(key []byte, msg string) []byte {
+func hmacSHA256(key []byte, msg ...string) []byte {
 	mac := hmac.New(sha256.New, key)
-	mac.Write([]byte(msg))
+	for _, m := range msg {
+		io.WriteString(mac, m)
+	}
 	return mac.Sum(nil)
 }

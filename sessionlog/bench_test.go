@@ -40,6 +40,7 @@ func BenchmarkLogLine(b *testing.B) {
 	}{
 		{"plain", slog.NewJSONHandler(io.Discard, nil)},
 		{"sessionlog", sessionlog.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil)},
+		{"sessionlog-grouped", sessionlog.NewHandler(slog.NewJSONHandler(io.Discard, nil), nil).WithGroup("req")},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			logger := slog.New(bc.h)

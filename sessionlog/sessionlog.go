@@ -31,6 +31,8 @@ package sessionlog
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"sync/atomic"
 
 	"github.com/seshat-go/seshat"
 )
@@ -52,15 +54,36 @@ type Options struct {
 // Handler is a slog.Handler that adds the session fingerprint to every
 // record whose context carries a session, and passes the record on.
 // Records without a session (startup, background jobs) pass unchanged.
+//
+// The attribute is always at the top level of the line, also from a logger
+// that opened groups with WithGroup, so one query finds every line of a
+// session.
 type Handler struct {
-	next slog.Handler
+	next slog.Handler // the whole chain
 	key  []byte
 	attr string
+	// After a group is opened, a top-level attribute can only be added
+	// below it: root is next before the first group, and steps replay
+	// what came after, for each fingerprint.
+	root  slog.Handler
+	steps []step
+	last  *atomic.Pointer[built] // the chain built for the latest fingerprint
+}
+
+// step is one WithGroup (group != "") or WithAttrs after the first group.
+type step struct {
+	group string
+	attrs []slog.Attr
+}
+
+type built struct {
+	fp string
+	h  slog.Handler
 }
 
 // NewHandler wraps next. opts may be nil.
 func NewHandler(next slog.Handler, opts *Options) *Handler {
-	h := &Handler{next: next, attr: DefaultAttrKey}
+	h := &Handler{next: next, root: next, attr: DefaultAttrKey}
 	if opts != nil {
 		h.key = opts.Key
 		if opts.AttrKey != "" {
@@ -75,25 +98,60 @@ func (h *Handler) Enabled(ctx context.Context, level slog.Level) bool {
 	return h.next.Enabled(ctx, level)
 }
 
-// Handle adds the fingerprint attribute and calls next. After WithGroup the
-// attribute lands inside the open group, like every attribute of the record.
+// Handle adds the fingerprint attribute and calls next.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	if fp := Fingerprint(ctx, h.key); fp != "" {
+	fp := Fingerprint(ctx, h.key)
+	switch {
+	case fp == "":
+		return h.next.Handle(ctx, r)
+	case len(h.steps) == 0:
 		// Clone: the caller may hand copies of r to other handlers too.
 		r = r.Clone()
 		r.AddAttrs(slog.String(h.attr, fp))
+		return h.next.Handle(ctx, r)
 	}
-	return h.next.Handle(ctx, r)
+	// Lines of one request share a fingerprint: build its chain once.
+	if b := h.last.Load(); b != nil && b.fp == fp {
+		return b.h.Handle(ctx, r)
+	}
+	c := h.root.WithAttrs([]slog.Attr{slog.String(h.attr, fp)})
+	for _, st := range h.steps {
+		if st.group != "" {
+			c = c.WithGroup(st.group)
+		} else {
+			c = c.WithAttrs(st.attrs)
+		}
+	}
+	h.last.Store(&built{fp: fp, h: c})
+	return c.Handle(ctx, r)
 }
 
 // WithAttrs returns a Handler whose next handler has attrs.
 func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &Handler{next: h.next.WithAttrs(attrs), key: h.key, attr: h.attr}
+	if len(attrs) == 0 {
+		return h
+	}
+	h2 := *h
+	h2.next = h.next.WithAttrs(attrs)
+	if len(h.steps) == 0 {
+		h2.root = h2.next
+	} else {
+		h2.steps = append(slices.Clip(h.steps), step{attrs: attrs})
+		h2.last = new(atomic.Pointer[built])
+	}
+	return &h2
 }
 
 // WithGroup returns a Handler whose next handler has the group open.
 func (h *Handler) WithGroup(name string) slog.Handler {
-	return &Handler{next: h.next.WithGroup(name), key: h.key, attr: h.attr}
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.next = h.next.WithGroup(name)
+	h2.steps = append(slices.Clip(h.steps), step{group: name})
+	h2.last = new(atomic.Pointer[built])
+	return &h2
 }
 
 // Fingerprint returns the fingerprint of the session in ctx under key (nil

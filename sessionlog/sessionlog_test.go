@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/seshat-go/seshat"
@@ -95,9 +96,12 @@ func TestStoreModeLogLines(t *testing.T) {
 		if r["msg"] != "page" {
 			continue
 		}
-		// The logger opened group "req": the attribute is inside it.
+		// The logger opened group "req": the attribute stays on top.
 		req := r["req"].(map[string]any)
-		s, _ := req["session"].(string)
+		if _, ok := req["session"]; ok {
+			t.Errorf("the fingerprint went into the group: %v", r)
+		}
+		s, _ := r["session"].(string)
 		fp[req["path"].(string)] = s
 	}
 	if fp["/one"] == "" || len(fp["/one"]) != seshat.FingerprintLen {
@@ -138,7 +142,7 @@ func TestCookieModeLogLines(t *testing.T) {
 	for _, r := range recs {
 		if r["msg"] == "page" {
 			req := r["req"].(map[string]any)
-			s, _ := req["session"].(string)
+			s, _ := r["session"].(string)
 			fp[req["path"].(string)] = s
 		}
 	}
@@ -242,5 +246,49 @@ func TestDetachedStoreLogsDoNotDeadlock(t *testing.T) {
 	}
 	if tagged != 1 || merges != 1 {
 		t.Fatalf("socket lines tagged %d, store merges logged %d: %v", tagged, merges, recs)
+	}
+}
+
+// TestGroupedLoggerKeepsTheAttributeOnTop: attributes and groups keep their
+// places, the fingerprint goes to the top level, and lines of different
+// sessions logged at once through one grouped logger each get their own.
+func TestGroupedLoggerKeepsTheAttributeOnTop(t *testing.T) {
+	sm, _ := seshat.New(seshat.Config{Keys: [][]byte{testKey}})
+	var out lines
+	logger := slog.New(sessionlog.NewHandler(slog.NewJSONHandler(&out, nil), nil)).
+		With("a", 1).WithGroup("g").With("b", 2).WithGroup("h")
+	users := []string{"u1", "u2", "u3", "u4"}
+	want := map[string]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, u := range users {
+		wg.Go(func() {
+			sm.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s := seshat.FromContext(r.Context())
+				s.Set("_user_id", u)
+				mu.Lock()
+				want[u] = s.Fingerprint(nil)
+				mu.Unlock()
+				for range 20 {
+					logger.InfoContext(r.Context(), "m", "user", u)
+				}
+			})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		})
+	}
+	wg.Wait()
+	_, recs := out.all(t)
+	if len(recs) != 20*len(users) {
+		t.Fatalf("%d lines", len(recs))
+	}
+	for _, r := range recs {
+		g, _ := r["g"].(map[string]any)
+		h, _ := g["h"].(map[string]any)
+		if r["a"] != 1.0 || g["b"] != 2.0 || h == nil {
+			t.Fatalf("attributes and groups moved: %v", r)
+		}
+		u, _ := h["user"].(string)
+		if r["session"] != want[u] || want[u] == "" {
+			t.Fatalf("line of %s has fingerprint %v, want %q", u, r["session"], want[u])
+		}
 	}
 }
