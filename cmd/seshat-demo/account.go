@@ -14,16 +14,25 @@ import (
 
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/taggedjson"
+	"github.com/seshat-go/seshat/twofactor"
 )
 
 // settingsData is the settings page's.
 type settingsData struct {
-	TwoFactor bool // enabled for this user
+	TwoFactor twofactor.Status
 }
 
 func (a *app) settings(w http.ResponseWriter, r *http.Request) {
-	u := a.currentUser(r)
-	a.render(w, r, http.StatusOK, "settings", "Settings", settingsData{TwoFactor: u.HasTwoFactor()})
+	a.renderSettings(w, r, http.StatusOK)
+}
+
+func (a *app) renderSettings(w http.ResponseWriter, r *http.Request, status int) {
+	st, err := a.tf.Status(r.Context(), a.currentUser(r).ID())
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	a.render(w, r, status, "settings", "Settings", settingsData{TwoFactor: st})
 }
 
 // changePassword checks the current password, stores the new one, renews
@@ -46,7 +55,7 @@ func (a *app) changePassword(w http.ResponseWriter, r *http.Request) {
 		a.endOthers(w, r, u, hashPassword(next, a.cfg.Argon), "Password changed", "/settings")
 		return
 	}
-	a.render(w, r, http.StatusUnprocessableEntity, "settings", "Settings", settingsData{TwoFactor: u.HasTwoFactor()})
+	a.renderSettings(w, r, http.StatusUnprocessableEntity)
 }
 
 // sessionRow is one line of the sessions page.

@@ -14,6 +14,7 @@ import (
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/csrf"
 	"github.com/seshat-go/seshat/login"
+	"github.com/seshat-go/seshat/twofactor"
 )
 
 // config is what main hands to newApp.
@@ -32,6 +33,9 @@ type config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// LivePoll is how often a /live socket reloads the session to see what
+	// the browser's page requests changed; default one second.
+	LivePoll time.Duration
 }
 
 // app is the demo: every page, over one seshat.Manager, one login.Manager and
@@ -43,7 +47,9 @@ type app struct {
 	sm        *seshat.Manager
 	lm        *login.Manager
 	cp        *csrf.Protector
-	handleKey []byte // keys the session handles shown on /sessions
+	tf        *twofactor.Manager
+	qr        qrCodes // enrolment QR codes awaiting their <img> request
+	handleKey []byte  // keys the session handles shown on /sessions
 	pages     *pages
 	log       *slog.Logger
 	now       func() time.Time
@@ -55,8 +61,12 @@ const (
 	keyTheme  = "theme"       // "light" or "dark", chosen before or after login
 	keyVisits = "visits"      // pages seen in this session
 	keyBumps  = "live_bumps"  // changed only by the websocket goroutine
-	keyGen    = "_demo_gen"   // the user's generation at login
 	keyLogin  = "_demo_login" // loginInfo: when and from where
+)
+
+const (
+	idleTimeout     = 24 * time.Hour
+	absoluteTimeout = 7 * 24 * time.Hour
 )
 
 // deriveKey returns a 32-byte key for one purpose, so that the one secret the
@@ -78,6 +88,9 @@ func newApp(cfg config) (*app, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.LivePoll <= 0 {
+		cfg.LivePoll = time.Second
+	}
 	a := &app{
 		cfg:       cfg,
 		users:     cfg.Users,
@@ -92,9 +105,17 @@ func newApp(cfg config) (*app, error) {
 		AllowWeakKeys: len(cfg.Secret) < seshat.MinKeyLen, // main warns about it
 		Store:         a.store,
 		Lifetime:      14 * 24 * time.Hour,
-		Logger:        cfg.Logger,
-		Now:           cfg.Now,
-		ErrorHandler:  a.sessionError,
+		// A session ends after a day without requests, and a week after
+		// login whatever happens; "remember me" logs the user in again.
+		IdleTimeout:     idleTimeout,
+		AbsoluteTimeout: absoluteTimeout,
+		// The user's generation, raised by a password change and by "log
+		// out everywhere", revokes every older session: in cookie mode,
+		// where no server state can be deleted, this is what ends them.
+		Generation:   a.generation,
+		Logger:       cfg.Logger,
+		Now:          cfg.Now,
+		ErrorHandler: a.sessionError,
 	})
 	if err != nil {
 		return nil, err
@@ -104,15 +125,18 @@ func newApp(cfg config) (*app, error) {
 		return nil, err
 	}
 	lc := login.Config{
-		LoadUser:        a.loadUser,
+		LoadUser: a.loadUser,
+		// Of what an anonymous visitor put in the session, only these keys
+		// become part of the logged-in session (plus flashes and "next").
+		KeepOnLogin:     []string{keyTheme, keyVisits, keyBumps},
 		LoginURL:        "/login",
 		RefreshURL:      "/login",
 		MessageCategory: "info",
 		Protection:      login.ProtectionBasic,
-		OnLogin:         func(r *http.Request, u login.User) { a.recordLogin(r, u) },
+		OnLogin:         func(r *http.Request, _ login.User) { a.recordLogin(r) },
 		OnLoad: func(r *http.Request, u login.User, from login.Source) {
 			if from == login.FromRemember {
-				a.recordLogin(r, u)
+				a.recordLogin(r)
 			}
 		},
 		Logger: cfg.Logger,
@@ -126,15 +150,19 @@ func newApp(cfg config) (*app, error) {
 		// No server state in cookie mode: signed tokens, revoked all at once
 		// by bumping the user's generation.
 		lc.Keys = [][]byte{deriveKey(cfg.Secret, "remember")}
-		lc.Generation = func(ctx context.Context, id string) (uint64, error) {
-			u, err := a.users.ByID(ctx, id)
-			if err != nil {
-				return 0, err
-			}
-			return uint64(u.Generation), nil
-		}
+		lc.Generation = a.generation
 	}
 	a.lm, err = login.New(lc)
+	if err != nil {
+		return nil, err
+	}
+	a.tf, err = twofactor.New(twofactor.Config{
+		Issuer:   "seshat demo",
+		Store:    cfg.Users.TwoFactor(),
+		Login:    a.lm,
+		LoadUser: a.loadUser,
+		Now:      cfg.Now,
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -165,12 +193,12 @@ func (a *app) Handler() http.Handler {
 	a.routesLive(mux)
 	mux.HandleFunc("/", a.notFound)
 
-	sessioned := a.sm.Handler(a.cp.Protect(a.lm.Handler(a.checkGeneration(mux))))
+	sessioned := a.sm.Handler(a.logRequests(a.cp.Protect(a.lm.Handler(a.revokedNotice(mux)))))
 	root := http.NewServeMux()
 	static, _ := fs.Sub(assets, "static")
 	root.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(static)))
 	root.Handle("/", sessioned)
-	return a.logRequests(root)
+	return root
 }
 
 // staticFiles serves the embedded assets with a short cache lifetime.
@@ -209,13 +237,9 @@ type loginInfo struct {
 	IP  string `json:"ip"`
 }
 
-// recordLogin stores the user's generation and a loginInfo in the session,
-// at every login (password or remember cookie).
-func (a *app) recordLogin(r *http.Request, lu login.User) {
-	u, ok := lu.(*user)
-	if !ok {
-		return
-	}
+// recordLogin stores a loginInfo in the session at every login (password or
+// remember cookie).
+func (a *app) recordLogin(r *http.Request) {
 	s := seshat.FromContext(r.Context())
 	ua := r.UserAgent()
 	if len(ua) > 160 {
@@ -225,26 +249,32 @@ func (a *app) recordLogin(r *http.Request, lu login.User) {
 	if err := s.Set(keyLogin, info); err != nil {
 		a.log.ErrorContext(r.Context(), "record login", "err", err)
 	}
-	if err := s.Set(keyGen, u.Generation); err != nil {
-		a.log.ErrorContext(r.Context(), "record login", "err", err)
-	}
 }
 
-// checkGeneration logs out a session whose recorded generation is older than
-// the user's: another browser changed the password or logged out
-// everywhere. With a server-side store those sessions are already deleted;
-// in cookie mode this is the only way to end them.
-func (a *app) checkGeneration(next http.Handler) http.Handler {
+// generation is seshat.Config.Generation and login.Config.Generation: the
+// user's counter of "log out everywhere" events.
+func (a *app) generation(ctx context.Context, userID string) (uint64, error) {
+	u, err := a.users.ByID(ctx, userID)
+	if errors.Is(err, errNoUser) {
+		return 0, nil // a deleted user's session names nobody LoadUser finds
+	}
+	if err != nil {
+		return 0, err
+	}
+	return uint64(u.Generation), nil
+}
+
+// revokedNotice tells a browser whose session was revoked by its user's
+// generation (a password change or "log out everywhere" elsewhere) why it is
+// logged out. Sessions deleted from a store just read as unknown.
+func (a *app) revokedNotice(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u := a.currentUser(r); u != nil {
-			s := seshat.FromContext(r.Context())
-			if seshat.GetOr(s, keyGen, int64(0)) != u.Generation {
-				if err := a.lm.LogoutUser(w, r); err != nil {
-					a.serverError(w, r, err)
-					return
-				}
-				a.flash(r, "info", "You were signed out: your password changed or you logged out everywhere.")
-			}
+		s := seshat.FromContext(r.Context())
+		switch err := s.LoadError(); {
+		case errors.Is(err, seshat.ErrSessionRevoked):
+			a.flash(r, "info", "You were signed out: your password changed or you logged out everywhere.")
+		case errors.Is(err, seshat.ErrSessionTimeout):
+			a.flash(r, "info", "Your session reached its 7-day limit: log in again.")
 		}
 		next.ServeHTTP(w, r)
 	})

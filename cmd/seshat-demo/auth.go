@@ -145,30 +145,35 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	remember := r.PostFormValue("remember") == "1"
-	if u.HasTwoFactor() {
-		a.startSecondFactor(w, r, u, remember, next)
-		return
-	}
-	a.completeLogin(w, r, u, remember, next)
-}
-
-// completeLogin logs u in once every factor is checked.
-func (a *app) completeLogin(w http.ResponseWriter, r *http.Request, u *user, remember bool, next string) {
-	if err := a.lm.LoginUser(w, r, u, login.LoginOptions{Remember: remember}); err != nil {
+	// Begin logs in a user without a second factor at once; for one with,
+	// it renews the session and keeps the half-done login in the tf_ keys.
+	pending, err := a.tf.Begin(w, r, u, remember)
+	if err != nil {
 		a.serverError(w, r, err)
 		return
 	}
+	if pending {
+		a.log.InfoContext(r.Context(), "password accepted, code needed", "user", u.ID())
+		redirect(w, r, codeURL(next))
+		return
+	}
+	a.finishLogin(w, r, u, "Logged in. Welcome, "+u.Email+".", next)
+}
+
+// finishLogin runs once u is logged in (login.LoginUser has run).
+func (a *app) finishLogin(w http.ResponseWriter, r *http.Request, u *user, msg, next string) {
 	// Tokens minted before login stop working (login CSRF).
 	if err := csrf.Rotate(r); err != nil {
 		a.serverError(w, r, err)
 		return
 	}
-	a.log.InfoContext(r.Context(), "login", "user", u.ID(), "remember", remember)
-	a.flash(r, "success", "Logged in. Welcome, "+u.Email+".")
+	a.log.InfoContext(r.Context(), "login", "user", u.ID())
+	a.flash(r, "success", msg)
 	redirect(w, r, next)
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	a.tf.Cancel(r)
 	if err := a.lm.LogoutUser(w, r); err != nil {
 		a.serverError(w, r, err)
 		return

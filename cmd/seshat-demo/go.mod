@@ -3,8 +3,10 @@ module github.com/seshat-go/seshat/cmd/seshat-demo
 go 1.25.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/go-sql-driver/mysql v1.10.1
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/pquerna/otp v1.5.0
 	github.com/redis/go-redis/v9 v9.22.0
 	github.com/seshat-go/seshat v0.0.0
 	github.com/seshat-go/seshat/mysqlstore v0.0.0
@@ -14,6 +16,8 @@ require (
 	golang.org/x/crypto v0.54.0
 	modernc.org/sqlite v1.59.0
 )
+
+require github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
@@ -26,6 +30,7 @@ require (
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/ncruces/go-strftime v1.0.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
+	github.com/seshat-go/seshat/twofactor v0.0.0
 	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
@@ -41,4 +46,5 @@ replace (
 	github.com/seshat-go/seshat/pgstore => ../../pgstore
 	github.com/seshat-go/seshat/redisstore => ../../redisstore
 	github.com/seshat-go/seshat/sqlitestore => ../../sqlitestore
+	github.com/seshat-go/seshat/twofactor => ../../twofactor
 )

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cheapArgon keeps the tests fast; the format and code path are the real ones.
@@ -42,7 +43,7 @@ func newTestApp(t *testing.T, storeURL string) *testApp {
 	a, err := newApp(config{
 		Secret: []byte("a test secret that is long enough, 32+ bytes"),
 		Store:  st, Users: users, Argon: cheapArgon,
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: slog.New(slog.DiscardHandler), LivePoll: 20 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/sessionlog"
 )
 
 func main() {
@@ -64,7 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *jsonLog {
 		h = slog.NewJSONHandler(stderr, nil)
 	}
-	logger := slog.New(h)
+	// Every line logged with a request's context carries the fingerprint
+	// of its session (a keyed hash, never the id): grep one to follow a
+	// session through the log.
+	logger := slog.New(sessionlog.NewHandler(h, nil))
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/seshat-go/seshat/twofactor"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, pure Go
 )
 
@@ -23,17 +25,11 @@ type user struct {
 	// older generation is logged out, which revokes cookie-mode sessions
 	// that no server-side store could delete.
 	Generation int64
-	// TOTPSecret is the base32 TOTP secret once two-factor authentication
-	// is enabled, "" otherwise.
-	TOTPSecret string
 	Created    time.Time
 }
 
 // ID implements login.User: Flask-Login's get_id(), the id as a string.
 func (u *user) ID() string { return strconv.FormatInt(u.id, 10) }
-
-// HasTwoFactor reports whether the user must give a second factor.
-func (u *user) HasTwoFactor() bool { return u.TOTPSecret != "" }
 
 var (
 	errEmailTaken = errors.New("an account with this email already exists")
@@ -50,17 +46,20 @@ const usersDDL = `CREATE TABLE IF NOT EXISTS users (
 	email          TEXT    NOT NULL UNIQUE,
 	password_hash  TEXT    NOT NULL,
 	generation     INTEGER NOT NULL DEFAULT 0,
-	totp_secret    TEXT    NOT NULL DEFAULT '',
-	recovery_codes TEXT    NOT NULL DEFAULT '',
 	created_at     INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS two_factor (
+	user_id TEXT NOT NULL PRIMARY KEY,
+	state   TEXT NOT NULL
 )`
 
 // openUsers opens (creating it if needed) the users table in the SQLite file
 // path. WAL and a busy timeout let it share the file with sqlitestore's
-// connections.
+// connections; transactions begin IMMEDIATE (take the write lock at once),
+// so a read-modify-write never fails halfway on a lock upgrade.
 func openUsers(ctx context.Context, path string) (*userDB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+		"?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("users: open %s: %w", path, err)
@@ -75,12 +74,12 @@ func openUsers(ctx context.Context, path string) (*userDB, error) {
 // Close closes the database.
 func (u *userDB) Close() error { return u.db.Close() }
 
-const userColumns = `id, email, password_hash, generation, totp_secret, created_at`
+const userColumns = `id, email, password_hash, generation, created_at`
 
 func scanUser(row *sql.Row) (*user, error) {
 	var u user
 	var created int64
-	err := row.Scan(&u.id, &u.Email, &u.passwordHash, &u.Generation, &u.TOTPSecret, &created)
+	err := row.Scan(&u.id, &u.Email, &u.passwordHash, &u.Generation, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errNoUser
 	}
@@ -160,4 +159,65 @@ func validEmail(s string) bool {
 	local, domain, ok := strings.Cut(s, "@")
 	return ok && local != "" && domain != "" && len(s) <= 254 &&
 		!strings.ContainsAny(s, " \t\r\n<>\"") && !strings.Contains(domain, "@")
+}
+
+// twoFactorStore keeps each user's twofactor.State as JSON in the
+// two_factor table, one row per user id. It implements twofactor.Store.
+type twoFactorStore struct{ db *sql.DB }
+
+// TwoFactor returns the store of the users' second factors.
+func (u *userDB) TwoFactor() twoFactorStore { return twoFactorStore{u.db} }
+
+// Get implements twofactor.Store: the zero State for a user without one
+// (or without a row).
+func (s twoFactorStore) Get(ctx context.Context, userID string) (twofactor.State, error) {
+	return s.get(ctx, s.db, userID)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s twoFactorStore) get(ctx context.Context, q querier, userID string) (twofactor.State, error) {
+	var st twofactor.State
+	var raw string
+	err := q.QueryRowContext(ctx, `SELECT state FROM two_factor WHERE user_id = ?`, userID).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, fmt.Errorf("users: read two-factor state: %w", err)
+	}
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		return st, fmt.Errorf("users: two-factor state of user %s: %w", userID, err)
+	}
+	return st, nil
+}
+
+// Update implements twofactor.Store in one IMMEDIATE transaction: the write
+// lock is held from the read to the write, so concurrent updates of one
+// user (two requests racing with one code) run one after the other.
+func (s twoFactorStore) Update(ctx context.Context, userID string, fn func(*twofactor.State) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("users: begin: %w", err)
+	}
+	defer tx.Rollback()
+	st, err := s.get(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	if err := fn(&st); err != nil {
+		return err
+	}
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("users: encode two-factor state: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx,
+		`INSERT INTO two_factor (user_id, state) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET state = excluded.state`,
+		userID, string(raw)); err != nil {
+		return fmt.Errorf("users: save two-factor state: %w", err)
+	}
+	return tx.Commit()
 }

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/coder/websocket/wsjson"
+)
+
+var bumpsRe = regexp.MustCompile(`id="live-bumps" data-key="live_bumps">(\d+)<`)
+
+// dial opens /live/ws with the browser's cookies.
+func (b *browser) dial(ctx context.Context) (*websocket.Conn, *http.Response, error) {
+	u, _ := url.Parse(b.base)
+	h := http.Header{}
+	for _, c := range b.jar.Cookies(u) {
+		h.Add("Cookie", c.Name+"="+c.Value)
+	}
+	return websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.base, "http")+"/live/ws", &websocket.DialOptions{HTTPHeader: h})
+}
+
+// next reads messages until one satisfies ok (the socket pushes on every
+// change it sees, so the wanted state arrives unless the code is broken;
+// the context's deadline only stops a broken test from hanging).
+func next(ctx context.Context, t *testing.T, c *websocket.Conn, ok func(liveMessage) bool) liveMessage {
+	t.Helper()
+	for {
+		var m liveMessage
+		if err := wsjson.Read(ctx, c, &m); err != nil {
+			t.Fatalf("socket read: %v", err)
+		}
+		if ok(m) {
+			return m
+		}
+	}
+}
+
+func TestLiveSocket(t *testing.T) {
+	eachStore(t, func(t *testing.T, ta *testApp) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		b := ta.browser(t)
+		b.signup("live@example.org", "password1")
+		if _, resp, err := b.dial(ctx); err == nil || resp == nil || resp.StatusCode != 401 {
+			t.Fatalf("anonymous socket: %v", err)
+		}
+		b.login("live@example.org", "password1", false)
+		p := b.get("/live")
+		if !strings.Contains(p.body, `id="live-values"`) || !strings.Contains(p.body, `id="live-bump"`) {
+			t.Fatalf("live page:\n%s", p.body)
+		}
+		c, _, err := b.dial(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.CloseNow()
+		m := next(ctx, t, c, func(m liveMessage) bool { return m.Values != nil })
+		if m.Values.User != "live@example.org" || m.Values.Bumps != 0 || m.Values.Theme != "light" {
+			t.Fatalf("first message %+v", *m.Values)
+		}
+		// A bump from the socket's goroutine.
+		if err := wsjson.Write(ctx, c, map[string]string{"op": "bump"}); err != nil {
+			t.Fatal(err)
+		}
+		m = next(ctx, t, c, func(m liveMessage) bool { return m.Values != nil && m.Values.Bumps == 1 })
+		cookieMode := ta.store == nil
+		if cookieMode != (m.Note != "") {
+			t.Fatalf("cookie mode %v, note %q", cookieMode, m.Note)
+		}
+		// A reload shows it (store mode), and the page's own requests show
+		// up on the socket.
+		want := "1"
+		if cookieMode {
+			want = "0"
+		}
+		if got := bumpsRe.FindStringSubmatch(b.get("/live").body); got == nil || got[1] != want {
+			t.Fatalf("live_bumps after reload = %v, want %s", got, want)
+		}
+		b.post("/theme", url.Values{"theme": {"dark"}})
+		if !cookieMode {
+			next(ctx, t, c, func(m liveMessage) bool { return m.Values != nil && m.Values.Theme == "dark" })
+			// Logging out everywhere from another browser ends the socket.
+			o := ta.browser(t)
+			o.login("live@example.org", "password1", false)
+			o.get("/sessions")
+			o.post("/sessions/revoke-all", nil)
+			m = next(ctx, t, c, func(m liveMessage) bool { return m.Error != "" })
+			if !strings.Contains(m.Error, "revoked") {
+				t.Fatalf("revoked socket: %q", m.Error)
+			}
+		}
+	})
+}
