@@ -161,7 +161,10 @@ func newApp(cfg config) (*app, error) {
 		Store:    cfg.Users.TwoFactor(),
 		Login:    a.lm,
 		LoadUser: a.loadUser,
-		Now:      cfg.Now,
+		// TOTP secrets are stored encrypted, so a copy of demo.db does
+		// not hand out second factors.
+		SecretKeys: [][]byte{deriveKey(cfg.Secret, "totp-secrets")},
+		Now:        cfg.Now,
 	})
 	if err != nil {
 		return nil, err

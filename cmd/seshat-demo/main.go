@@ -15,6 +15,9 @@
 // store. The signing key is -secret, or SESHAT_DEMO_SECRET, or a random key
 // kept in <data>/secret-key; with -store cookie a Flask app using the same
 // key as SECRET_KEY shares the session and the login (Flask-Login's keys).
+// The TOTP secrets of two-factor login are stored encrypted under a key
+// derived from it: keep the secret with the data, or enrolled users can no
+// longer pass the second factor.
 package main
 
 import (

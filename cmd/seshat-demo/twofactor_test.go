@@ -61,6 +61,11 @@ func TestTwoFactorFlow(t *testing.T) {
 		if len(codes) != twofactor.DefaultRecoveryCodes || !strings.Contains(p.body, `id="recovery-codes"`) {
 			t.Fatalf("%d recovery codes shown", len(codes))
 		}
+		var raw string
+		if err := ta.users.db.QueryRow(`SELECT state FROM two_factor WHERE user_id = ?`,
+			ta.currentID(t, "tf@example.org")).Scan(&raw); err != nil || strings.Contains(raw, secret) {
+			t.Fatalf("stored two-factor state holds the secret in clear (or %v)", err)
+		}
 		if q := b.get("/settings/2fa/qr.png"); q.status != 404 {
 			t.Fatalf("qr.png after enrolment: status %d, want 404", q.status)
 		}
