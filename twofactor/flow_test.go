@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/seshat-go/seshat/login"
 	"github.com/seshat-go/seshat/twofactor"
 )
 
@@ -308,4 +310,17 @@ func TestLastAuth(t *testing.T) {
 			t.Fatalf("after logout: %q", r.body)
 		}
 	})
+}
+
+// TestBeginWithoutUser: a nil user or an empty id is an error, not a panic
+// nor a pending login.
+func TestBeginWithoutUser(t *testing.T) {
+	s := newServer(t, true, "/login")
+	c := s.client(t)
+	if r := s.login(t, c, "", false); r.status != http.StatusInternalServerError || !strings.Contains(r.body, "empty ID") {
+		t.Fatalf("empty id: %d %q", r.status, r.body)
+	}
+	if _, err := s.tf.Begin(nil, httptest.NewRequest("POST", "/", nil), nil, false); !errors.Is(err, login.ErrNoID) {
+		t.Fatalf("nil user: %v", err)
+	}
 }

@@ -49,6 +49,9 @@ var flaskSecurityKeys = [...]string{KeyState, KeyUserID, KeyPrimaryMethod, KeyRe
 // logged in by a pending login, so login.Manager.Required keeps refusing
 // the session until Complete succeeds.
 func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, user login.User, remember bool) (pending bool, err error) {
+	if user == nil || user.ID() == "" {
+		return false, login.ErrNoID
+	}
 	st, err := m.cfg.Store.Get(r.Context(), user.ID())
 	if err != nil {
 		return false, wrapStore("begin", err)
@@ -58,9 +61,6 @@ func (m *Manager) Begin(w http.ResponseWriter, r *http.Request, user login.User,
 			return false, err
 		}
 		return false, m.recordAuth(r, user.ID(), "")
-	}
-	if user.ID() == "" {
-		return false, login.ErrNoID
 	}
 	s, err := seshat.Lookup(r.Context())
 	if err != nil {
