@@ -115,6 +115,10 @@
 // application bumps the user's generation at logout (OnLogout is a good
 // place).
 //
+// After a password change, LogoutOthers ends the user's other sessions and
+// remember tokens and keeps the current session under a new id;
+// LogoutEverywhere ends them all.
+//
 // # Redirects after login
 //
 // Flask-Login puts the requested URL in "next" and leaves checking it to

@@ -500,6 +500,12 @@ func (m *Manager) LogoutEverywhere(ctx context.Context, sessions seshat.Store, u
 	if err := m.RevokeRemembered(ctx, userID); err != nil {
 		return 0, err
 	}
+	return revokeSessions(ctx, sessions, userID)
+}
+
+// revokeSessions deletes every stored session of userID (none when sessions
+// is nil, cookie mode).
+func revokeSessions(ctx context.Context, sessions seshat.Store, userID string) (int, error) {
 	if sessions == nil {
 		return 0, nil
 	}

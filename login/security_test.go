@@ -23,6 +23,9 @@ import (
 type stack struct {
 	srv  *httptest.Server
 	last http.Header // the last response's header
+	// bump is the application's "password changed" step, run by
+	// /others after the session is loaded: it bumps the user's generation.
+	bump func(userID string)
 }
 
 func newStack(t *testing.T, sc seshat.Config, lc Config) *stack {
@@ -66,6 +69,18 @@ func newStack(t *testing.T, sc seshat.Config, lc Config) *stack {
 		}
 	})
 	mux.HandleFunc("POST /action", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "done") })
+	st := &stack{}
+	mux.HandleFunc("POST /others", func(w http.ResponseWriter, r *http.Request) {
+		if u := lm.CurrentUser(r); st.bump != nil && lm.IsAuthenticated(r) {
+			st.bump(u.ID())
+		}
+		n, err := lm.LogoutOthers(w, r, sc.Store)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprint(w, n)
+	})
 	mux.HandleFunc("GET /pre", func(w http.ResponseWriter, r *http.Request) {
 		s := seshat.FromContext(r.Context())
 		for _, k := range []string{"cart", "theme", "mfa_ok", "role", KeyNext} {
@@ -83,7 +98,7 @@ func newStack(t *testing.T, sc seshat.Config, lc Config) *stack {
 		}
 		io.WriteString(w, lm.CurrentUser(r).ID())
 	})
-	st := &stack{srv: httptest.NewServer(sm.Handler(p.Protect(lm.Handler(mux))))}
+	st.srv = httptest.NewServer(sm.Handler(p.Protect(lm.Handler(mux))))
 	t.Cleanup(st.srv.Close)
 	return st
 }
@@ -319,5 +334,68 @@ func TestLoginLogoutResponsesAreNotShared(t *testing.T) {
 			}
 			_, tok = st.do(t, j, "GET", "/token", "")
 		}
+	}
+}
+
+// LC-08 (ASVS 5.0 7.4.3): after a password change LogoutOthers ends the
+// user's other sessions and keeps this one under a new id: in store mode
+// through the per-user index, in cookie mode through the generation the
+// application bumps. Another user is untouched; an anonymous request gets
+// ErrNotLoggedIn.
+func TestLogoutOthersKeepsThisSession(t *testing.T) {
+	for _, mode := range []string{"cookie", "store"} {
+		t.Run(mode, func(t *testing.T) {
+			var mu sync.Mutex
+			gens := map[string]uint64{}
+			gen := func(_ context.Context, id string) (uint64, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				return gens[id], nil
+			}
+			sc := seshat.Config{}
+			if mode == "store" {
+				sc.Store = newMemStore(t)
+			} else {
+				sc.Generation = gen
+			}
+			// The same counter revokes the signed remember tokens.
+			st := newStack(t, sc, Config{Generation: gen})
+			st.bump = func(id string) {
+				mu.Lock()
+				gens[id]++
+				mu.Unlock()
+			}
+			login := func(uid string) jar {
+				j := jar{}
+				_, tok := st.do(t, j, "GET", "/token", "")
+				st.do(t, j, "POST", "/login/"+uid, tok)
+				return j
+			}
+			here, phone, laptop, other := login("42"), login("42"), login("42"), login("7")
+			before := here["session"]
+			_, tok := st.do(t, here, "GET", "/token", "")
+			if code, body := st.do(t, here, "POST", "/others", tok); code != http.StatusOK {
+				t.Fatalf("LogoutOthers: %d %s", code, body)
+			}
+			if here["session"] == before {
+				t.Fatal("this session kept its cookie value")
+			}
+			for name, j := range map[string]jar{"phone": phone, "laptop": laptop, "old cookie": {"session": before}} {
+				if _, who := st.do(t, j, "GET", "/whoami", ""); who != "anonymous" {
+					t.Errorf("%s still logged in as %q", name, who)
+				}
+			}
+			if _, who := st.do(t, here, "GET", "/whoami", ""); who != "42" {
+				t.Fatalf("this session: %q", who)
+			}
+			if _, who := st.do(t, other, "GET", "/whoami", ""); who != "7" {
+				t.Fatalf("another user: %q", who)
+			}
+			anon := jar{}
+			_, tok = st.do(t, anon, "GET", "/token", "")
+			if code, body := st.do(t, anon, "POST", "/others", tok); code != 500 || !strings.Contains(body, ErrNotLoggedIn.Error()) {
+				t.Fatalf("anonymous: %d %q", code, body)
+			}
+		})
 	}
 }
