@@ -46,7 +46,9 @@ func validID(id string) bool {
 // of the id. Stores keep only this, never the id.
 func StoreKey(id string) string {
 	sum := sha256.Sum256([]byte(id))
-	return hex.EncodeToString(sum[:])
+	var key [2 * sha256.Size]byte
+	hex.Encode(key[:], sum[:])
+	return string(key[:])
 }
 
 // defaultIDs is seshat's own IDScheme: the cookie holds
@@ -78,15 +80,23 @@ func (d *defaultIDs) Encode(id string, permanent bool) string {
 }
 
 func (d *defaultIDs) Decode(value string) (string, bool, error) {
-	tok, err := d.signer.Unsign([]byte(value))
+	id, permanent, _, err := d.decode(value)
+	return id, permanent, err
+}
+
+// decode is Decode that also reports whether value is exactly what Encode
+// gives for the id and permanence (see signing.Signer.UnsignReusable). The
+// id is a substring of value: no copy.
+func (d *defaultIDs) decode(value string) (id string, permanent, reusable bool, err error) {
+	tok, reusable, err := d.signer.UnsignReusable([]byte(value))
 	if err != nil {
-		return "", false, err
+		return "", false, false, err
 	}
-	id, permanent := strings.CutSuffix(string(tok), permanentFlag)
+	id, permanent = strings.CutSuffix(value[:len(tok)], permanentFlag)
 	if !validID(id) {
-		return "", false, errMalformedID
+		return "", false, false, errMalformedID
 	}
-	return id, permanent, nil
+	return id, permanent, reusable, nil
 }
 
 var errMalformedID = errors.New("seshat: malformed session id")

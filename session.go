@@ -69,6 +69,9 @@ type Session struct {
 	locals map[any]any
 	// hdr backs the header values the save adds (see headerSlots).
 	hdr headerSlots
+	// Store mode: the store key of id, and the cookie the request sent.
+	key  storeKey
+	sent sentCookie
 }
 
 // load reads the cookie on first use. Callers hold s.mu.

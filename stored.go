@@ -26,11 +26,23 @@ func storeFailure(op string, err error) error {
 
 // verifiedID decodes one session cookie with the IDScheme.
 func (m *Manager) verifiedID(c string) (id string, permanent bool, err error) {
-	id, permanent, err = m.ids.Decode(c)
-	if err != nil {
-		return "", false, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+	id, permanent, _, err = m.verifiedIDReusable(c)
+	return id, permanent, err
+}
+
+// verifiedIDReusable is verifiedID that also reports whether c is exactly
+// the cookie value Encode would give for id and permanent, so a response may
+// send c back instead of signing again; only seshat's own scheme tells.
+func (m *Manager) verifiedIDReusable(c string) (id string, permanent, reusable bool, err error) {
+	if d, ok := m.ids.(*defaultIDs); ok {
+		id, permanent, reusable, err = d.decode(c)
+	} else {
+		id, permanent, err = m.ids.Decode(c)
 	}
-	return id, permanent, nil
+	if err != nil {
+		return "", false, false, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+	}
+	return id, permanent, reusable, nil
 }
 
 // loadStored reads a store-mode session: verify the cookie's signature, then
@@ -40,12 +52,13 @@ func (m *Manager) verifiedID(c string) (id string, permanent bool, err error) {
 func (m *Manager) loadStored(s *Session) {
 	var buf [maxCandidates]string
 	for _, c := range cookieValues(s.cookies, m.settings.name, buf[:0]) {
-		id, perm, err := m.verifiedID(c)
+		id, perm, reusable, err := m.verifiedIDReusable(c)
 		if err != nil {
 			s.loadErr = firstErr(s.loadErr, err)
 			continue
 		}
-		rec, err := m.settings.Store.Load(s.ctx, m.ids.Key(id))
+		key := m.ids.Key(id)
+		rec, err := m.settings.Store.Load(s.ctx, key)
 		if errors.Is(err, ErrNoRecord) {
 			s.loadErr = firstErr(s.loadErr, fmt.Errorf("%w: unknown, expired or revoked session", ErrInvalidCookie))
 			continue
@@ -67,6 +80,10 @@ func (m *Manager) loadStored(s *Session) {
 			continue
 		}
 		s.values, s.id, s.permanentHint, s.userID, s.loadErr = values, id, perm, rec.UserID, nil
+		s.key = storeKey{id: id, key: key}
+		if reusable {
+			s.sent = sentCookie{id: id, permanent: perm, value: c}
+		}
 		return
 	}
 	if s.loadErr != nil {
@@ -136,7 +153,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 		}
 		var buf [maxCandidates]string
 		for _, c := range cookieValues(s.cookies, st.name, buf[:0]) {
-			id, perm, err := m.verifiedID(c)
+			id, perm, reusable, err := m.verifiedIDReusable(c)
 			if err != nil || !perm {
 				continue
 			}
@@ -147,7 +164,10 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 			if err != nil {
 				return storeFailure("touch", err)
 			}
-			m.setIDCookie(h, &s.hdr, id, true, expires, secure)
+			if reusable {
+				s.sent = sentCookie{id: id, permanent: perm, value: c}
+			}
+			m.setIDCookie(h, s, id, true, expires, secure)
 			return nil
 		}
 		return nil
@@ -164,7 +184,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 	}
 	key := ""
 	if s.id != "" {
-		key = m.ids.Key(s.id)
+		key = s.storeKey()
 	}
 	if len(s.values) == 0 {
 		if s.modified || s.destroyed {
@@ -213,7 +233,7 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 			return nil
 		}
 	}
-	m.setIDCookie(h, &s.hdr, s.id, permanent, expires, secure)
+	m.setIDCookie(h, s, s.id, permanent, expires, secure)
 	return nil
 }
 
@@ -275,10 +295,35 @@ func (m *Manager) touch(ctx context.Context, key string, expires time.Time) erro
 	return store.Save(ctx, key, rec)
 }
 
-// setIDCookie sends the signed session id.
-func (m *Manager) setIDCookie(h http.Header, hs *headerSlots, id string, permanent bool, expires time.Time, secure bool) {
+// setIDCookie sends the signed session id. The cookie the request came
+// with is sent back as it was when verifiedID found it reusable and it holds
+// the same id and permanence: signing again would give the same bytes.
+func (m *Manager) setIDCookie(h http.Header, s *Session, id string, permanent bool, expires time.Time, secure bool) {
 	if !permanent {
 		expires = zeroTime
 	}
-	setCookie(h, m.settings.cookieHeader(m.ids.Encode(id, permanent), expires, false, secure), hs)
+	value := s.sent.value
+	if value == "" || s.sent.id != id || s.sent.permanent != permanent {
+		value = m.ids.Encode(id, permanent)
+	}
+	setCookie(h, m.settings.cookieHeader(value, expires, false, secure), &s.hdr)
+}
+
+// storeKey caches the store key of one session id.
+type storeKey struct{ id, key string }
+
+// sentCookie is the verified session cookie a request came with.
+type sentCookie struct {
+	id        string
+	permanent bool
+	value     string
+}
+
+// storeKey returns the store key of s.id, computed once per id. Callers
+// hold s.mu (or own s alone, as the save does).
+func (s *Session) storeKey() string {
+	if s.key.id != s.id || s.key.key == "" {
+		s.key = storeKey{id: s.id, key: s.m.ids.Key(s.id)}
+	}
+	return s.key.key
 }

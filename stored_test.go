@@ -360,3 +360,45 @@ func TestStoreRecordTooLarge(t *testing.T) {
 		t.Fatalf("the session before the refused write is gone: %q", body)
 	}
 }
+
+// TestStoreCookieSentBack: a write to a stored session answers with the
+// very cookie the request sent when re-signing would give the same bytes,
+// and re-signs it after a key rotation (an old key's signature must not
+// outlive the key) or when the session becomes permanent.
+func TestStoreCookieSentBack(t *testing.T) {
+	oldKey := []byte("an-older-key-0123456789abcdef-0123")
+	store := memstore.New(memstore.Options{SweepInterval: -1})
+	mk := func(keys ...[]byte) *seshat.Manager {
+		return newManager(t, func(c *seshat.Config) { c.Keys, c.Store = keys, store })
+	}
+	old := newClient(t, mk(oldKey), routes())
+	old.get("/set")
+	signedOld := old.cookie
+
+	rotated := mk(oldKey, testKey)
+	c := newClient(t, rotated, routes())
+	c.cookie = signedOld
+	resp, _ := c.get("/set")
+	if c.cookie == signedOld || resp.Header.Get("Set-Cookie") == "" {
+		t.Fatalf("after rotation the cookie signed with the old key was sent back: %q", resp.Header.Get("Set-Cookie"))
+	}
+	if _, body := newClientWith(t, mk(testKey), c.cookie).get("/user"); body != "alice" {
+		t.Fatalf("re-signed cookie not accepted by the new key alone: %q", body)
+	}
+	current := c.cookie
+	c.get("/set")
+	if c.cookie != current {
+		t.Fatalf("a current cookie was re-signed differently: %q, then %q", current, c.cookie)
+	}
+	c.get("/perm")
+	if c.cookie == current || !strings.Contains(c.cookie, ".p.") {
+		t.Fatalf("session made permanent kept the non-permanent cookie: %q", c.cookie)
+	}
+}
+
+// newClientWith is newClient already holding a cookie.
+func newClientWith(t *testing.T, m *seshat.Manager, cookie string) *client {
+	c := newClient(t, m, routes())
+	c.cookie = cookie
+	return c
+}

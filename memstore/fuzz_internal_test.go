@@ -2,7 +2,10 @@ package memstore
 
 import (
 	"bytes"
+	"maps"
 	"testing"
+
+	"github.com/seshat-go/seshat"
 )
 
 // FuzzDecode: the record decoder never panics or over-reads on arbitrary
@@ -29,6 +32,32 @@ func FuzzDecode(f *testing.F) {
 			if !bytes.Equal(back[k], v) {
 				t.Fatalf("value of %q changed: %q -> %q", k, v, back[k])
 			}
+		}
+		// Merging on the encoded form gives what decoding, changing and
+		// encoding again gives: drop one key, set one new and one old.
+		ch := &seshat.Change{Set: map[string][]byte{"new": []byte(`1`)}}
+		for k := range values {
+			if len(ch.Delete) == 0 {
+				ch.Delete = append(ch.Delete, k)
+			} else {
+				ch.Set[k] = []byte(`"changed"`)
+				break
+			}
+		}
+		merged, err := merge(b, ch)
+		if err != nil {
+			t.Fatalf("merge of a valid record: %v", err)
+		}
+		got, err := decode(merged)
+		if err != nil {
+			t.Fatalf("merged record does not decode: %v", err)
+		}
+		for _, k := range ch.Delete {
+			delete(values, k)
+		}
+		maps.Copy(values, ch.Set)
+		if !maps.EqualFunc(got, values, bytes.Equal) {
+			t.Fatalf("merge gave %q, want %q", got, values)
 		}
 	})
 }

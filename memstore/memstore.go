@@ -20,6 +20,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"strings"
 	"sync"
 	"time"
 
@@ -145,26 +146,22 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 		}
 		old = nil
 	}
-	values := map[string][]byte{}
+	var blob []byte
 	user := ""
 	if old != nil {
 		var err error
-		if values, err = decode(old.blob); err != nil {
+		if blob, err = merge(old.blob, ch); err != nil {
 			sh.mu.Unlock()
 			return err
 		}
 		user = old.user
-	}
-	for _, k := range ch.Delete {
-		delete(values, k)
-	}
-	for k, v := range ch.Set {
-		values[k] = v
+	} else {
+		blob = encode(ch.Set)
 	}
 	if ch.SetUser {
 		user = ch.UserID
 	}
-	e := &entry{blob: encode(values), expires: ch.Expires.UnixNano(), user: user}
+	e := &entry{blob: blob, expires: ch.Expires.UnixNano(), user: user}
 	sh.recs[key] = e
 	sh.mu.Unlock()
 	if old == nil || old.user != user {
@@ -338,10 +335,7 @@ func encode(values map[string][]byte) []byte {
 	}
 	b := make([]byte, 0, n)
 	for k, v := range values {
-		b = binary.AppendUvarint(b, uint64(len(k)))
-		b = append(b, k...)
-		b = binary.AppendUvarint(b, uint64(len(v)))
-		b = append(b, v...)
+		b = appendEntry(b, k, v)
 	}
 	// Trim the slack so an idle session holds no spare capacity.
 	return b[:len(b):len(b)]
@@ -350,19 +344,89 @@ func encode(values map[string][]byte) []byte {
 var errCorrupt = errors.New("memstore: corrupt record")
 
 func decode(b []byte) (map[string][]byte, error) {
-	values := map[string][]byte{}
-	for len(b) > 0 {
-		var parts [2][]byte
-		for i := range parts {
-			l, n := binary.Uvarint(b)
-			if n <= 0 || uint64(len(b)-n) < l {
-				return nil, errCorrupt
-			}
-			parts[i], b = b[n:n+int(l)], b[n+int(l):]
+	// A first pass checks the record and sizes the map and the keys; the
+	// keys are then substrings of one string, and the values alias b
+	// (records are replaced, never changed in place).
+	n, keyBytes := 0, 0
+	for rest := b; len(rest) > 0; n++ {
+		k, _, r, err := next(rest)
+		if err != nil {
+			return nil, err
 		}
-		values[string(parts[0])] = parts[1]
+		keyBytes += len(k)
+		rest = r
+	}
+	var kb strings.Builder
+	kb.Grow(keyBytes)
+	for rest := b; len(rest) > 0; {
+		k, _, r, _ := next(rest)
+		kb.Write(k)
+		rest = r
+	}
+	keys := kb.String()
+	values := make(map[string][]byte, n)
+	for rest := b; len(rest) > 0; {
+		k, v, r, _ := next(rest)
+		values[keys[:len(k)]] = v
+		keys = keys[len(k):]
+		rest = r
 	}
 	return values, nil
+}
+
+// next splits the first key and value off a record.
+func next(b []byte) (k, v, rest []byte, err error) {
+	var parts [2][]byte
+	for i := range parts {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) < l {
+			return nil, nil, nil, errCorrupt
+		}
+		parts[i], b = b[n:n+int(l)], b[n+int(l):]
+	}
+	return parts[0], parts[1], b, nil
+}
+
+// merge returns a new record: blob without the keys ch deletes or sets,
+// then ch's values. It works on the encoded form, so a write costs one
+// allocation however many keys the session holds.
+func merge(blob []byte, ch *seshat.Change) ([]byte, error) {
+	size := len(blob)
+	for k, v := range ch.Set {
+		size += len(k) + len(v) + 2*binary.MaxVarintLen32
+	}
+	out := make([]byte, 0, size)
+	for rest := blob; len(rest) > 0; {
+		k, v, r, err := next(rest)
+		if err != nil {
+			return nil, err
+		}
+		rest = r
+		if _, set := ch.Set[string(k)]; set || deleted(ch.Delete, k) {
+			continue
+		}
+		out = appendEntry(out, k, v)
+	}
+	for k, v := range ch.Set {
+		out = appendEntry(out, k, v)
+	}
+	return out[:len(out):len(out)], nil
+}
+
+func deleted(keys []string, k []byte) bool {
+	for _, d := range keys {
+		if d == string(k) {
+			return true
+		}
+	}
+	return false
+}
+
+func appendEntry[K string | []byte](b []byte, k K, v []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(k)))
+	b = append(b, k...)
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
 }
 
 var (

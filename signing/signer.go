@@ -99,6 +99,31 @@ func (s *Signer) Unsign(signed []byte) ([]byte, error) {
 	return value, nil
 }
 
+// UnsignReusable is Unsign that also reports whether signing the value again
+// would give signed back byte for byte: the newest key made the signature
+// and it is written in canonical base64 (Unsign also accepts the variants
+// lenient decoding allows). A caller may then send signed again instead of
+// signing anew; after a key rotation, or for an odd spelling, it must not.
+func (s *Signer) UnsignReusable(signed []byte) (value []byte, reusable bool, err error) {
+	i := bytes.LastIndexByte(signed, s.sep)
+	if i < 0 {
+		return nil, false, errNoSep(s.sep)
+	}
+	value, sig := signed[:i], signed[i+1:]
+	ok, newest := s.verifySigKey(value, sig)
+	if !ok {
+		return nil, false, errMismatch(ErrBadSignature, sig, value, time.Time{})
+	}
+	if newest {
+		// Canonical when encoding the decoded MAC gives sig back.
+		var raw [64]byte
+		var canon [88]byte
+		n, _ := decodeLenient(raw[:], sig)
+		reusable = hmac.Equal(appendBase64(canon[:0], raw[:n]), sig)
+	}
+	return value, reusable, nil
+}
+
 // Validate reports whether signed carries a valid signature, without
 // building an error.
 func (s *Signer) Validate(signed []byte) bool {
@@ -111,28 +136,35 @@ func (s *Signer) Validate(signed []byte) bool {
 // bytes in constant time, newest key first. An undecodable signature simply
 // does not match.
 func (s *Signer) verifySig(value, sig []byte) bool {
+	ok, _ := s.verifySigKey(value, sig)
+	return ok
+}
+
+// verifySigKey is verifySig that also reports whether the newest key (the
+// one Sign uses) made the signature.
+func (s *Signer) verifySigKey(value, sig []byte) (ok, newest bool) {
 	first := s.verify[0].get()
 	defer s.verify[0].put(first)
 	// A decoded signature longer than the buffer (64 bytes, the largest
 	// digest) cannot match; decodeLenient reports that as an error.
 	n, err := decodeLenient(first.sig[:], sig)
 	if err != nil {
-		return false
+		return false, false
 	}
 	want := first.sig[:n]
 	if len(want) != s.digest.Size() {
-		return false
+		return false, false
 	}
 	if hmac.Equal(first.mac(value), want) {
-		return true
+		return true, true
 	}
 	for _, k := range s.verify[1:] {
 		st := k.get()
 		ok := hmac.Equal(st.mac(value), want)
 		k.put(st)
 		if ok {
-			return true
+			return true, false
 		}
 	}
-	return false
+	return false, false
 }

@@ -102,6 +102,37 @@ func TestSignerRotation(t *testing.T) {
 	}
 }
 
+// TestUnsignReusable: only a token the current signer would write byte for
+// byte (newest key, canonical base64) is reported reusable.
+func TestUnsignReusable(t *testing.T) {
+	s := mustSigner(t, [][]byte{oldKey, testKey}, Options{})
+	fresh := string(s.Sign([]byte("hello")))
+	good := "hello.y3FgNxYLRsJpenwc4yNwRKSb3Xg"
+	if fresh != good {
+		t.Fatalf("Sign = %q, want %q", fresh, good)
+	}
+	for _, c := range []struct {
+		tok      string
+		reusable bool
+	}{
+		{good, true},
+		{good + "=", false}, // padding
+		{"hello.y3FgNxYLRsJpenwc4yNwRKSb3Xj", false},                                      // other unused bits
+		{string(mustSigner(t, [][]byte{oldKey}, Options{}).Sign([]byte("hello"))), false}, // old key
+	} {
+		v, reusable, err := s.UnsignReusable([]byte(c.tok))
+		if err != nil || string(v) != "hello" || reusable != c.reusable {
+			t.Errorf("UnsignReusable(%q) = %q, %v, %v; want hello, %v, nil", c.tok, v, reusable, err, c.reusable)
+		}
+	}
+	if _, _, err := s.UnsignReusable([]byte("hello.y3FgNxYLRsJpenwc4yNwRKSb3Xk")); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("bad signature: %v, want ErrBadSignature", err)
+	}
+	if _, _, err := s.UnsignReusable([]byte("hello")); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("no separator: %v, want ErrBadSignature", err)
+	}
+}
+
 func TestSignerKeysAreCopied(t *testing.T) {
 	k := []byte("mutable-key")
 	s := mustSigner(t, [][]byte{k}, Options{KeyDerivation: NoDerivation})
