@@ -3,6 +3,8 @@ package e2e
 import (
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -85,10 +87,18 @@ func (b *tab) wantLoginRequired(path string) {
 	}
 }
 
-// uniqueEmail gives each test (and each run against a reused data
-// directory) its own account.
+// emails counts the addresses handed out per name in this test binary.
+var emails sync.Map // name -> *atomic.Int64
+
+// uniqueEmail gives each test its own account on the shared demo: name@
+// example.com, then name-2@..., when a test runs again (-count) in the
+// same binary. Short, so the screenshots stay readable.
 func uniqueEmail(name string) string {
-	return fmt.Sprintf("%s-%d@example.com", name, time.Now().UnixNano())
+	v, _ := emails.LoadOrStore(name, new(atomic.Int64))
+	if n := v.(*atomic.Int64).Add(1); n > 1 {
+		return fmt.Sprintf("%s-%d@example.com", name, n)
+	}
+	return name + "@example.com"
 }
 
 // totpCode is the RFC 6238 code of secret (as the page shows it: base32,
