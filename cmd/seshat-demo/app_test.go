@@ -183,6 +183,9 @@ func TestSessionsPageRevoke(t *testing.T) {
 		var current int
 		var handles []string
 		for _, r := range rows {
+			if !strings.Contains(r[0], `data-handle="`) {
+				t.Error("a session row has no data-handle")
+			}
 			if r[1] != "" {
 				current++
 				if handleRe.MatchString(r[0]) {

@@ -124,7 +124,7 @@ var (
 	csrfRe    = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 	whoamiRe  = regexp.MustCompile(`<span id="whoami"[^>]*>([^<]*)</span>`)
 	flashRe   = regexp.MustCompile(`<div class="flash flash-(\w+)"[^>]*>([^<]*)</div>`)
-	rowRe     = regexp.MustCompile(`(?s)<tr class="session-row"( data-current="true")?>.*?</tr>`)
+	rowRe     = regexp.MustCompile(`(?s)<tr class="session-row"(?: data-handle="[0-9a-f]+")?( data-current="true")?>.*?</tr>`)
 	handleRe  = regexp.MustCompile(`name="handle" value="([^"]+)"`)
 	errTitle  = regexp.MustCompile(`<h1 id="error-title">([^<]*)</h1>`)
 	themeAttr = regexp.MustCompile(`<body data-theme="(\w+)">`)
