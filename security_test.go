@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/csrf"
 )
 
 // CK-05 (ASVS 5.0 3.3.1/3.3.3): with RequirePrefix a Domain needs a
@@ -168,6 +170,52 @@ func TestErrorPathsNeverHoldTheID(t *testing.T) {
 	for _, secret := range []string{cookie, id, id[:16], string(testKey)} {
 		if strings.Contains(out, secret) {
 			t.Fatalf("logs or errors hold %q:\n%s", secret, out)
+		}
+	}
+}
+
+// SC-01: a signed value made for one purpose is refused for another, even
+// under the same keys, because every purpose signs with its own salt: a
+// Flask-WTF CSRF token, a store-mode id cookie, and a cookie-mode session
+// of an app with another Config.Salt are each refused as a session cookie,
+// and a cookie-mode session is refused as a store-mode id.
+func TestCrossPurposeValuesRefused(t *testing.T) {
+	now := time.Unix(1710000000, 0)
+	clock := func() time.Time { return now }
+	cookieMode := newManager(t, func(c *seshat.Config) { c.Now = clock })
+	storeMode := newManager(t, func(c *seshat.Config) { c.Now = clock; c.Store = newCountingStore() })
+	otherApp := newManager(t, func(c *seshat.Config) { c.Now = clock; c.Salt = "billing-app" })
+
+	p, err := csrf.New([][]byte{testKey}, csrf.Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrfToken, err := p.Mint(strings.Repeat("ab", 20), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := newClient(t, storeMode, routes())
+	sc.get("/set")
+	idCookie := sc.cookie
+	otherCookie, _ := otherApp.Codec().Encode(map[string]any{"user": "alice"}, now)
+	sessionCookie, _ := cookieMode.Codec().Encode(map[string]any{"user": "alice"}, now)
+	if s := loadWith(t, cookieMode, sessionCookie); s.Len() != 1 {
+		t.Fatal("control: the session cookie itself does not load")
+	}
+	for _, tc := range []struct {
+		name  string
+		m     *seshat.Manager
+		value string
+	}{
+		{"CSRF token as session", cookieMode, csrfToken},
+		{"store id as cookie session", cookieMode, idCookie},
+		{"other app's session", cookieMode, otherCookie},
+		{"cookie session as store id", storeMode, sessionCookie},
+		{"CSRF token as store id", storeMode, csrfToken},
+	} {
+		s := loadWith(t, tc.m, tc.value)
+		if s.Len() != 0 || !errors.Is(s.LoadError(), seshat.ErrInvalidCookie) {
+			t.Errorf("%s: %d keys, %v", tc.name, s.Len(), s.LoadError())
 		}
 	}
 }

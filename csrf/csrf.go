@@ -1,6 +1,7 @@
 package csrf
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha1"
@@ -84,6 +85,10 @@ type Options struct {
 	Rand io.Reader
 	// Now is the clock for minting and checking tokens; nil means time.Now.
 	Now func() time.Time
+	// AllowWeakKeys accepts keys shorter than seshat.MinKeyLen (32 bytes),
+	// to share a short Flask SECRET_KEY with Flask-WTF. Empty and all-zero
+	// keys are always refused.
+	AllowWeakKeys bool
 }
 
 // Protector mints and checks Flask-WTF CSRF tokens. Create one with [New]; it
@@ -106,14 +111,19 @@ type Protector struct {
 // New returns a Protector whose tokens are signed with keys: the LAST key
 // signs, every key verifies (oldest first, as seshat.Config.Keys). To share
 // tokens with Flask-WTF, use its WTF_CSRF_SECRET_KEY, or SECRET_KEY when that
-// is unset. It fails on no keys, an empty key, or an invalid trusted origin.
+// is unset. It fails on no keys, an invalid trusted origin, or a weak key
+// (an error wrapping seshat.ErrWeakKey: empty, all zero, or shorter than
+// seshat.MinKeyLen without Options.AllowWeakKeys), as seshat.New does.
 func New(keys [][]byte, opts Options) (*Protector, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("csrf: no keys")
 	}
-	for _, k := range keys {
-		if len(k) == 0 {
-			return nil, errors.New("csrf: empty key")
+	for i, k := range keys {
+		if len(bytes.Trim(k, "\x00")) == 0 {
+			return nil, fmt.Errorf("csrf: %w: key %d is empty or all zero", seshat.ErrWeakKey, i)
+		}
+		if len(k) < seshat.MinKeyLen && !opts.AllowWeakKeys {
+			return nil, fmt.Errorf("csrf: %w: key %d has %d bytes, want at least %d (set AllowWeakKeys only to share a shorter Flask SECRET_KEY)", seshat.ErrWeakKey, i, len(k), seshat.MinKeyLen)
 		}
 	}
 	p := &Protector{

@@ -212,7 +212,7 @@ func TestRequestVectors(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := csrf.New([][]byte{[]byte(in.SecretKey)}, csrf.Options{Now: func() time.Time { return now }})
+			p, err := csrf.New([][]byte{[]byte(in.SecretKey)}, csrf.Options{Now: func() time.Time { return now }, AllowWeakKeys: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -410,6 +410,32 @@ func TestNewErrors(t *testing.T) {
 	} {
 		if _, err := csrf.New(c.keys, c.o); err == nil {
 			t.Errorf("New(%q, %+v): no error", c.keys, c.o.TrustedOrigins)
+		}
+	}
+}
+
+// SC-04: keys are held to seshat.New's rule: empty and all-zero keys are
+// always refused, keys under 32 bytes unless AllowWeakKeys says a short
+// Flask SECRET_KEY is shared; the error names no key.
+func TestWeakKeysRefused(t *testing.T) {
+	for _, c := range []struct {
+		keys [][]byte
+		weak bool
+		ok   bool
+	}{
+		{[][]byte{{}}, true, false},
+		{[][]byte{make([]byte, 32)}, true, false},
+		{[][]byte{[]byte("short-secret")}, false, false},
+		{[][]byte{[]byte("short-secret"), []byte(key)}, false, false}, // an old short key too
+		{[][]byte{[]byte("short-secret")}, true, true},
+		{[][]byte{[]byte(key)}, false, true},
+	} {
+		_, err := csrf.New(c.keys, csrf.Options{AllowWeakKeys: c.weak})
+		if c.ok != (err == nil) || err != nil && !errors.Is(err, seshat.ErrWeakKey) {
+			t.Errorf("%d keys, AllowWeakKeys %v: %v", len(c.keys), c.weak, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "short-secret") {
+			t.Errorf("error holds the key: %v", err)
 		}
 	}
 }

@@ -31,7 +31,7 @@
 //
 // # Setup
 //
-//	keys := [][]byte{secretKey} // Flask's SECRET_KEY (or WTF_CSRF_SECRET_KEY)
+//	keys := [][]byte{secretKey} // Flask's SECRET_KEY (or WTF_CSRF_SECRET_KEY); ≥ 32 bytes unless AllowWeakKeys
 //	sm, err := seshat.New(seshat.Config{Keys: keys})
 //	if err != nil { ... }
 //	protector, err := csrf.New(keys, csrf.Options{

@@ -120,7 +120,7 @@ func newApp(cfg config) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.cp, err = csrf.New([][]byte{cfg.Secret}, csrf.Options{ErrorHandler: a.csrfError, Now: cfg.Now})
+	a.cp, err = csrf.New([][]byte{cfg.Secret}, csrf.Options{ErrorHandler: a.csrfError, Now: cfg.Now, AllowWeakKeys: len(cfg.Secret) < seshat.MinKeyLen})
 	if err != nil {
 		return nil, err
 	}
