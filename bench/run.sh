@@ -157,6 +157,7 @@ cmd="ROUNDS=$ROUNDS DURATION=$DURATION THREADS=$THREADS CONNECTIONS=$CONNECTIONS
 row meta command "$cmd bench/run.sh"
 row meta wrk_command "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $LUA http://ADDR -- ROUTE $per_conn"
 row meta rounds "$ROUNDS"
+row meta clk_tck "$(getconf CLK_TCK)"
 
 # start NAME: start the contender's server; sets addr, or records why not.
 start() {
@@ -208,6 +209,19 @@ start() {
 	fi
 }
 
+# cpu_ticks PID: user + system CPU time of PID and its children (gunicorn's
+# workers), in clock ticks; 0 when unreadable.
+cpu_ticks() {
+	local p total=0 t
+	for p in "$1" $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+		# Fields 14 and 15 of /proc/PID/stat, counted after the ")" that
+		# ends the command name (which may hold spaces).
+		t=$(sed -n 's/^.*) //p' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}')
+		total=$((total + ${t:-0}))
+	done
+	echo "$total"
+}
+
 # server_stats: "requests round_trips" from the benchserver, or "- -".
 server_stats() {
 	curl -fs --max-time 5 "http://$addr/_bench/stats" 2>/dev/null |
@@ -216,13 +230,15 @@ server_stats() {
 
 # load ROUND NAME ROUTE DURATION: one wrk run on the started server.
 load() {
-	local round=$1 c=$2 route=$3 d=$4 d_s out line st0 st1 r0 r1 req rt
+	local round=$1 c=$2 route=$3 d=$4 d_s out line st0 st1 r0 r1 req rt cpu0 cpu1
 	d_s=$(seconds "$d")
 	echo "run.sh: round $round: $c $route ($d)" >&2
 	st0=$(server_stats)
 	r0=$(redis_calls)
+	cpu0=$(cpu_ticks "$server_pid")
 	out=$(timeout $((d_s + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$d" --latency \
 		-s "$LUA" "http://$addr" -- "$route" "$per_conn" 2>&1) || true
+	cpu1=$(cpu_ticks "$server_pid")
 	r1=$(redis_calls)
 	st1=$(server_stats)
 	line=$(grep '^BENCH ' <<<"$out" | tail -1 || true)
@@ -238,7 +254,7 @@ load() {
 	fi
 	row run "$round" "$c" "$route" "$(field rps)" "$(field p50_us)" "$(field p99_us)" \
 		"$(($(field non2xx) + $(field connect) + $(field read) + $(field write) + $(field timeout)))" \
-		"$(field requests)" "$req" "$rt" "${r0:--}" "${r1:--}"
+		"$(field requests)" "$req" "$rt" "${r0:--}" "${r1:--}" "$((cpu1 - cpu0))"
 }
 
 # The contenders of round R, rotated by R-1 places so that none is always

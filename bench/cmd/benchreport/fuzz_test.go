@@ -13,8 +13,8 @@ func FuzzParse(f *testing.F) {
 	if b, err := os.ReadFile("testdata/sample.tsv"); err == nil {
 		f.Add(string(b))
 	}
-	f.Add("run\t1\tbaseline\t/read\t1e308\t-1\tNaN\t0\t1\t-\t-\t-\t-\n")
-	f.Add("run\t1\tc\t/write\t5\t1\t1\t0\t5\t5\t9\ta=1,b=2\ta=3\n")
+	f.Add("run\t1\tbaseline\t/read\t1e308\t-1\tNaN\t0\t1\t-\t-\t-\t-\t0\n")
+	f.Add("meta\tclk_tck\t100\nrun\t1\tc\t/write\t5\t1\t1\t0\t5\t5\t9\ta=1,b=2\ta=3\t7\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		res, err := parse(strings.NewReader(in))
 		if err != nil {

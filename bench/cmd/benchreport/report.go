@@ -57,6 +57,26 @@ func writeMarkdown(w io.Writer, res *results, pngPath string) {
 		p("\nChart: `%s` (the same ratios; whiskers show the range over rounds).\n", pngPath)
 	}
 
+	// CPU time per request moves much less than req/s when other jobs take
+	// the machine's CPUs: it is what the server spent, not what it got.
+	cpu := res.cpuPerRequest
+	p("\n## Server CPU time per request as a multiple of the baseline's\n\n")
+	p("User + system CPU time of the server process (with gunicorn's workers) over each wrk run, from /proc, divided by the requests it served: ")
+	p("what a request costs the server, whatever share of the CPUs it got. It leaves out wrk and, for the Redis and PostgreSQL contenders, the database server's own work. ")
+	p("Median over rounds of (contender ÷ baseline of the same round); above 1 means costlier than no session.\n\n")
+	p("| contender | /login | /read | /write | µs per /read request |\n|---|---:|---:|---:|---:|\n")
+	for _, c := range cs {
+		p("| %s |", c)
+		for _, route := range speedRoutes {
+			p(" %s |", fmtSpread(spreadOf(positive(res.ratios(c, "baseline", route, cpu)))))
+		}
+		if v := positive(res.values(c, "/read", cpu)); len(v) > 0 {
+			p(" %.1f |\n", median(v))
+		} else {
+			p(" — |\n")
+		}
+	}
+
 	for _, route := range speedRoutes {
 		p("\n## `%s`\n\n", route)
 		p("| contender | req/s | × baseline | p50 | × baseline | p99 | × baseline | errors |\n")
@@ -97,6 +117,17 @@ func writeMarkdown(w io.Writer, res *results, pngPath string) {
 			p("- %s\n", s)
 		}
 	}
+}
+
+// positive drops the zeros of unmeasured figures.
+func positive(xs []float64) []float64 {
+	out := xs[:0]
+	for _, x := range xs {
+		if x > 0 {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 func orDash(s string) string {

@@ -63,6 +63,8 @@ func TestMarkdown(t *testing.T) {
 		"| heap per idle session, seshat memstore ÷ scs memstore | ≤ 1 | 0.46 | **met** |",
 		"| seshat-cookie ÷ flask-gunicorn req/s, /read | ≥ 10 | 21.50 (16.00–27.00) | **met** |",
 		"- seshat-postgres: PostgreSQL unreachable",
+		"| seshat-cookie | 1.20 (1.20–1.20) | 1.20 (1.20–1.20) | 1.20 (1.20–1.20) | 60.0 |",
+		"| flask-gunicorn | 40.00 (40.00–40.00) | 40.00 (40.00–40.00) | 40.00 (40.00–40.00) | 2000.0 |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q", want)
@@ -113,7 +115,8 @@ func TestParseRejectsBadInput(t *testing.T) {
 		"run\t1\tbaseline\t/read\n",
 		"heap\tX\tnot-a-number\n",
 		"what\tis\tthis\n",
-		"run\t1\tc\t/read\t1\t2\t3\t0\t5\t5\t0\tget\tget=1\n",
+		"run\t1\tc\t/read\t1\t2\t3\t0\t5\t5\t0\tget\tget=1\t9\n",
+		"run\t1\tc\t/read\t1\t2\t3\t0\t5\t5\t0\t-\t-\n",
 	} {
 		if _, err := parse(strings.NewReader(in)); err == nil {
 			t.Errorf("parse(%q) accepted it", in)

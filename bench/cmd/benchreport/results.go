@@ -24,6 +24,11 @@ type run struct {
 	requests, roundTrips int64
 	// redisBefore and redisAfter are INFO commandstats calls per command.
 	redisBefore, redisAfter map[string]int64
+	// wrkRequests is wrk's count of completed requests.
+	wrkRequests int64
+	// cpuTicks is the server's user + system CPU time over the run (with
+	// its child processes), in clock ticks.
+	cpuTicks int64
 }
 
 // results is everything run.sh wrote to its TSV file.
@@ -73,8 +78,8 @@ func parse(r io.Reader) (*results, error) {
 				res.failed = append(res.failed, s)
 			}
 		case "run":
-			if len(f) != 13 {
-				return nil, bad("want 13 fields")
+			if len(f) != 14 {
+				return nil, bad("want 14 fields")
 			}
 			rn, err := parseRun(f[1:])
 			if err != nil {
@@ -114,8 +119,9 @@ func parseRun(f []string) (run, error) {
 	r.contender, r.route = f[1], f[2]
 	r.rps, r.p50, r.p99 = num(f[3]), num(f[4]), num(f[5])
 	r.errors = count(f[6])
-	_ = count(f[7]) // wrk's own request count; the server's is exact
+	r.wrkRequests = count(f[7])
 	r.requests, r.roundTrips = count(f[8]), count(f[9])
+	r.cpuTicks = count(f[12])
 	if err != nil {
 		return r, err
 	}
@@ -144,6 +150,21 @@ func parseCalls(s string) (map[string]int64, error) {
 		m[k] = n
 	}
 	return m, nil
+}
+
+// cpuPerRequest is a metric: the server's CPU time per request in
+// microseconds (0 when not measured), counted against the requests the
+// server served, or wrk's count when it has no counter.
+func (res *results) cpuPerRequest(r run) float64 {
+	tck, err := strconv.ParseFloat(res.meta["clk_tck"], 64)
+	n := r.requests
+	if n < 0 {
+		n = r.wrkRequests
+	}
+	if err != nil || tck <= 0 || n <= 0 || r.cpuTicks <= 0 {
+		return 0
+	}
+	return float64(r.cpuTicks) / tck * 1e6 / float64(n)
 }
 
 // median of xs (which it sorts); 0 for none.
