@@ -283,12 +283,12 @@ func (a *app) revokedNotice(next http.Handler) http.Handler {
 	})
 }
 
-// endOthers ends every other session of u and keeps this one, then flashes
-// done and redirects to back. With newHash it also replaces the password,
-// in the same statement that raises u's generation: cookie-mode sessions
-// and signed remember tokens of older generations are refused from then on.
-// The store deletes every session and remember token of u through its user
-// index, and u is logged in again here, in a renewed session.
+// endOthers ends every other session of u and keeps this one under a new
+// id (login.LogoutOthers), then flashes done and redirects to back. First
+// u's generation goes up — with newHash in the same statement that replaces
+// the password — which refuses every older cookie-mode session and signed
+// remember token; with a store, LogoutOthers also deletes u's other
+// sessions and remember tokens through the store's user index.
 func (a *app) endOthers(w http.ResponseWriter, r *http.Request, u *user, newHash, done, back string) {
 	ctx := r.Context()
 	var err error
@@ -301,14 +301,9 @@ func (a *app) endOthers(w http.ResponseWriter, r *http.Request, u *user, newHash
 		a.serverError(w, r, err)
 		return
 	}
-	n, err := a.lm.LogoutEverywhere(ctx, a.store, u.ID())
-	if err != nil && !errors.Is(err, login.ErrNotRevocable) {
-		a.serverError(w, r, fmt.Errorf("log out everywhere: %w", err))
-		return
-	}
-	_, remembered := rememberCookie(r)
-	if err := a.lm.LoginUser(w, r, u, login.LoginOptions{Remember: remembered}); err != nil {
-		a.serverError(w, r, err)
+	n, err := a.lm.LogoutOthers(w, r, a.store)
+	if err != nil {
+		a.serverError(w, r, fmt.Errorf("log out others: %w", err))
 		return
 	}
 	if err := csrf.Rotate(r); err != nil {
@@ -317,7 +312,7 @@ func (a *app) endOthers(w http.ResponseWriter, r *http.Request, u *user, newHash
 	}
 	others := "every other session is signed out on its next request"
 	if a.store != nil {
-		n = max(n-1, 0) // LogoutEverywhere counted this session too
+		n = max(n-1, 0) // LogoutOthers counted this session's old record
 		others = fmt.Sprintf("%d other sessions were signed out", n)
 		if n == 1 {
 			others = "1 other session was signed out"
@@ -326,10 +321,4 @@ func (a *app) endOthers(w http.ResponseWriter, r *http.Request, u *user, newHash
 	a.log.InfoContext(ctx, done, "user", u.ID(), "revoked", n)
 	a.flash(r, "success", done+". This session was renewed; "+others+".")
 	redirect(w, r, back)
-}
-
-// rememberCookie returns the request's remember cookie, if any.
-func rememberCookie(r *http.Request) (*http.Cookie, bool) {
-	c, err := r.Cookie(login.DefaultRememberCookie)
-	return c, err == nil && c.Value != ""
 }
