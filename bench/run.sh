@@ -23,7 +23,9 @@
 # free loopback port, so INFO commandstats counts only this benchmark's
 # commands; set it to use an existing server), PG_URL
 # (postgres://postgres@127.0.0.1:5432/test?sslmode=disable), PYTHON (python3:
-# the interpreter whose Flask serves flask-gunicorn).
+# the interpreter whose Flask serves flask-gunicorn), PROFILE_DIR (empty: when
+# set, each Go server writes a CPU profile of its three routes there as
+# CONTENDER.rROUND.pprof; the profiler's own cost then enters the figures).
 #
 # A contender whose engine does not answer is recorded as skipped with the
 # reason. Every step is bounded in time, all traffic stays on the loopback
@@ -48,6 +50,7 @@ BUDGET=${BUDGET:-900}
 REDIS_ADDR=${REDIS_ADDR:-}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PYTHON=${PYTHON:-python3}
+PROFILE_DIR=${PROFILE_DIR:-}
 OUT_TSV=${OUT_TSV:-bench/results/latest.tsv}
 OUT_MD=${OUT_MD:-bench/results/latest.md}
 OUT_PNG=${OUT_PNG:-docs/benchmarks.png}
@@ -157,11 +160,12 @@ cmd="ROUNDS=$ROUNDS DURATION=$DURATION THREADS=$THREADS CONNECTIONS=$CONNECTIONS
 row meta command "$cmd bench/run.sh"
 row meta wrk_command "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $LUA http://ADDR -- ROUTE $per_conn"
 row meta rounds "$ROUNDS"
+[[ -n $PROFILE_DIR ]] && row meta profiles "CPU profiles in $PROFILE_DIR (profiler running during the measurement)"
 row meta clk_tck "$(getconf CLK_TCK)"
 
-# start NAME: start the contender's server; sets addr, or records why not.
+# start NAME ROUND: start the contender's server; sets addr, or records why not.
 start() {
-	local c=$1 rc port
+	local c=$1 round=$2 rc port prof=()
 	addr=""
 	if [[ $c == flask-gunicorn ]]; then
 		port=$(free_port)
@@ -184,7 +188,11 @@ start() {
 		fi
 		return 0
 	fi
-	"$tmp/benchserver" -contender "$c" -addr 127.0.0.1:0 -redis "$REDIS_ADDR" -pg "$PG_URL" \
+	if [[ -n $PROFILE_DIR ]]; then
+		mkdir -p "$PROFILE_DIR"
+		prof=(-cpuprofile "$PROFILE_DIR/$c.r$round.pprof")
+	fi
+	"$tmp/benchserver" -contender "$c" -addr 127.0.0.1:0 -redis "$REDIS_ADDR" -pg "$PG_URL" "${prof[@]}" \
 		>"$tmp/$c.out" 2>"$tmp/$c.err" &
 	server_pid=$!
 	for _ in $(seq 200); do
@@ -274,7 +282,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 			row skip "$c" "round $round: would overrun BUDGET=${BUDGET}s"
 			continue
 		fi
-		start "$c"
+		start "$c" "$round"
 		[[ -n $addr ]] || continue
 		for route in $ROUTES; do
 			load "$round" "$c" "$route" "$DURATION"

@@ -39,6 +39,9 @@ func writeMarkdown(w io.Writer, res *results, pngPath string) {
 	p("- Load average (1, 5, 15 min) at start %s, at end %s. The machine is shared: other jobs may have run.\n", orDash(m["load_start"]), orDash(m["load_end"]))
 	p("- Server and wrk share the host's CPUs over 127.0.0.1. Redis: %s. Flask: %s.\n", orDash(m["redis"]), orDash(m["flask"]))
 	p("- Each route: `%s`. On /read and /write every connection logs in once and then sends its cookie; on /login every request logs in afresh.\n", orDash(m["wrk_command"]))
+	if m["profiles"] != "" {
+		p("- %s.\n", m["profiles"])
+	}
 	p("- %s rounds; in each, `baseline` (same routes, no session) first, then the contenders in an order rotated by one each round. ", orDash(m["rounds"]))
 	p("Each ratio is the **median over rounds** of (contender ÷ baseline of the same round); the range after it is the smallest and largest of those per-round ratios. ")
 	p("req/s ratios below 1 and latency ratios above 1 mean slower than no session at all.\n")

@@ -36,6 +36,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,6 +112,7 @@ func main() {
 	flag.StringVar(&o.pgURL, "pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL URL for seshat-postgres")
 	flag.StringVar(&o.workDir, "dir", "", "directory for SQLite and FilesystemStore files (default: a new temporary directory, removed at exit)")
 	list := flag.Bool("list", false, "print the contender names and exit")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the serving time to this file (go tool pprof reads it)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("benchserver: ")
@@ -122,13 +124,38 @@ func main() {
 	if !ok {
 		log.Fatalf("unknown contender %q (want one of %s)", *name, strings.Join(contenderNames(), ", "))
 	}
+	if *cpuProfile != "" {
+		stop, err := startProfile(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer stop()
+	}
 	if err := run(*name, mk, *addr, o); err != nil {
 		if errors.Is(err, errSkip) {
 			fmt.Fprintln(os.Stderr, "skip:", strings.TrimPrefix(err.Error(), "skip: "))
 			os.Exit(exitSkip)
 		}
-		log.Fatal(err)
+		log.Print(err)
+		os.Exit(1)
 	}
+}
+
+// startProfile starts CPU profiling into path; the returned function stops
+// it and closes the file.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func run(name string, mk contender, addr string, o options) error {
