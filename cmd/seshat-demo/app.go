@@ -49,7 +49,8 @@ type app struct {
 	cp        *csrf.Protector
 	tf        *twofactor.Manager
 	qr        qrCodes // enrolment QR codes awaiting their <img> request
-	handleKey []byte  // keys the session handles shown on /sessions
+	throttle  throttle
+	handleKey []byte // keys the session handles shown on /sessions
 	pages     *pages
 	log       *slog.Logger
 	now       func() time.Time
@@ -98,6 +99,7 @@ func newApp(cfg config) (*app, error) {
 		handleKey: deriveKey(cfg.Secret, "session-handle"),
 		log:       cfg.Logger,
 		now:       cfg.Now,
+		throttle:  throttle{now: cfg.Now},
 	}
 	var err error
 	a.sm, err = seshat.New(seshat.Config{
@@ -200,6 +202,9 @@ func (a *app) Handler() http.Handler {
 	root := http.NewServeMux()
 	static, _ := fs.Sub(assets, "static")
 	root.Handle("GET /static/", http.StripPrefix("/static/", staticFiles(static)))
+	// Browsers ask for /favicon.ico on their own: answer it without a
+	// session, like the other static files.
+	root.Handle("GET /favicon.ico", http.RedirectHandler("/static/favicon.svg", http.StatusMovedPermanently))
 	root.Handle("/", sessioned)
 	return root
 }

@@ -352,3 +352,19 @@ func TestThemeSurvivesLogin(t *testing.T) {
 		}
 	})
 }
+
+func TestLoginThrottled(t *testing.T) {
+	ta := newTestApp(t, "")
+	b := ta.browser(t)
+	b.signup("th@example.org", "password1")
+	for i := 0; i < pairLimit; i++ {
+		b.login("th@example.org", "wrong", false)
+	}
+	p := b.login("th@example.org", "password1", false)
+	if p.status != 429 || !p.hasFlash("error", "Too many failed logins") {
+		t.Fatalf("right password after %d failures: status %d, flashes %q", pairLimit, p.status, p.flashes())
+	}
+	p.mustBe(t, "anonymous")
+	b.signup("other@example.org", "password1")
+	b.login("other@example.org", "password1", false).mustBe(t, "other@example.org")
+}

@@ -124,6 +124,13 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		next = "/"
 	}
+	ip := clientIP(r)
+	if !a.throttle.allowed(email, ip) {
+		a.log.WarnContext(r.Context(), "login throttled")
+		a.flash(r, "error", "Too many failed logins: wait 15 minutes and try again.")
+		a.render(w, r, http.StatusTooManyRequests, "login", "Log in", authForm{Email: email, Next: next})
+		return
+	}
 	u, err := a.users.ByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, errNoUser) {
 		a.serverError(w, r, err)
@@ -139,11 +146,13 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u == nil || !good {
+		a.throttle.failed(email, ip)
 		a.log.InfoContext(r.Context(), "login failed")
 		a.flash(r, "error", "Wrong email or password.")
 		a.render(w, r, http.StatusUnauthorized, "login", "Log in", authForm{Email: email, Next: next})
 		return
 	}
+	a.throttle.succeeded(email, ip)
 	remember := r.PostFormValue("remember") == "1"
 	// Begin logs in a user without a second factor at once; for one with,
 	// it renews the session and keeps the half-done login in the tf_ keys.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -85,7 +86,7 @@ func (a *app) render(w http.ResponseWriter, r *http.Request, status int, name, t
 		return
 	}
 	s := seshat.FromContext(r.Context())
-	if r.Method == http.MethodGet {
+	if r.Method == http.MethodGet && status == http.StatusOK {
 		if err := s.Set(keyVisits, seshat.GetOr(s, keyVisits, 0)+1); err != nil {
 			a.serverError(w, r, err)
 			return
@@ -169,7 +170,11 @@ func (a *app) serverError(w http.ResponseWriter, r *http.Request, err error) {
 // saved or loaded (store outage, oversized cookie).
 func (a *app) sessionError(w http.ResponseWriter, r *http.Request, err error) {
 	a.log.ErrorContext(r.Context(), "session save failed", "path", r.URL.Path, "err", err)
-	http.Error(w, "The session store is not answering. Try again shortly.", http.StatusServiceUnavailable)
+	if errors.Is(err, seshat.ErrStoreUnavailable) {
+		http.Error(w, "The session store is not answering. Try again shortly.", http.StatusServiceUnavailable)
+		return
+	}
+	http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 }
 
 func randomHex(n int) string {
