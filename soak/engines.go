@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,9 +23,10 @@ import (
 type engine interface {
 	Name() string
 	Start(ctx context.Context) error
-	// Stop shuts the server down cleanly and waits for its process to
-	// exit; acknowledged writes must survive (see each engine).
-	Stop() error
+	// Stop shuts the server down and waits for its process to exit:
+	// cleanly, or with crash as abruptly as the engine allows. Either way
+	// acknowledged writes must survive (see each engine).
+	Stop(crash bool) error
 }
 
 // proc is one run of a server process, stopped by its PID.
@@ -107,12 +109,46 @@ func (e *redisEngine) Start(ctx context.Context) error {
 		return err
 	}
 	e.p = p
-	return waitPort(ctx, e.Addr(), p)
+	if err := waitPort(ctx, e.Addr(), p); err != nil {
+		return err
+	}
+	// Redis accepts connections while it still replays the append-only
+	// file, answering -LOADING; it is up when PING gets PONG.
+	for {
+		if redisPing(e.Addr()) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
-// Stop sends SIGTERM: Redis flushes the append-only file and exits.
-func (e *redisEngine) Stop() error {
-	err := e.p.stop(syscall.SIGTERM)
+// redisPing sends one PING and reports whether the reply is +PONG.
+func redisPing(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && line == "+PONG\r\n"
+}
+
+// Stop sends SIGTERM (Redis flushes the append-only file and exits) or,
+// for a crash, SIGKILL: what Redis acknowledged is already fsynced.
+func (e *redisEngine) Stop(crash bool) error {
+	sig := syscall.SIGTERM
+	if crash {
+		sig = syscall.SIGKILL
+	}
+	err := e.p.stop(sig)
 	e.p = nil
 	return err
 }
@@ -196,10 +232,17 @@ func (e *pgEngine) Start(ctx context.Context) error {
 	}
 }
 
-// Stop sends SIGINT, PostgreSQL's "fast" shutdown: open transactions are
-// rolled back, committed ones are already in the fsynced WAL.
-func (e *pgEngine) Stop() error {
-	err := e.p.stop(syscall.SIGINT)
+// Stop sends SIGINT, PostgreSQL's "fast" shutdown (open transactions are
+// rolled back), or for a crash SIGQUIT, "immediate" shutdown: no
+// checkpoint, the next start replays the WAL. Committed transactions are
+// in the fsynced WAL either way. (SIGKILL of the postmaster would leave
+// its backends running and block the restart.)
+func (e *pgEngine) Stop(crash bool) error {
+	sig := syscall.SIGINT
+	if crash {
+		sig = syscall.SIGQUIT
+	}
+	err := e.p.stop(sig)
 	e.p = nil
 	return err
 }

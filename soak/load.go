@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ type outages struct {
 	mu    sync.Mutex
 	spans [][2]time.Time // end zero while open
 	grace time.Duration
+	log   io.Writer // where 5xx outside a window are described
 }
 
 func (o *outages) begin() {
@@ -223,6 +225,8 @@ func (c *client) send(path string) (code int, body string, ok bool) {
 			c.t.FiveXXInOutage++
 		} else {
 			c.t.FiveXXOutside++
+			fmt.Fprintf(c.out.log, "%d on %s outside an outage window, at %s (%s)\n",
+				resp.StatusCode, path, start.Format("15:04:05.000"), bytes.TrimSpace(b))
 		}
 		return resp.StatusCode, "", true
 	}

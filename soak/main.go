@@ -5,6 +5,9 @@
 // ports in a temporary directory (never the shared services on 6379 and
 // 5432) and stops them by PID.
 //
+// Odd-numbered restarts are clean shutdowns, even-numbered ones crashes
+// (Redis SIGKILL, PostgreSQL immediate shutdown).
+//
 // It reports requests served, 5xx answers (allowed only while the engine is
 // down, plus a grace period), sessions lost, lost updates (each client
 // checks a per-session counter against the writes it saw acknowledged),
@@ -36,6 +39,7 @@ func main() {
 	flag.DurationVar(&o.Outage, "outage", 2*time.Second, "how long the engine stays down at each restart")
 	flag.DurationVar(&o.Grace, "grace", 2*time.Second, "after the engine is back, 5xx still count as outage for this long")
 	flag.IntVar(&o.Restarts, "restarts", 2, "engine restarts per store")
+	flag.IntVar(&o.RedisRetries, "redis-retries", -1, "go-redis MaxRetries (-1: none, the strictest test)")
 	flag.IntVar(&o.Clients, "clients", 16, "concurrent clients (one cookie each)")
 	flag.IntVar(&o.Rate, "rate", 500, "requests per second, all clients together")
 	flag.IntVar(&o.Port, "port", 0, "first engine port (redis; postgres gets the next); 0 picks free loopback ports")
@@ -110,7 +114,7 @@ func report(w io.Writer, o options, all []*figures) {
 		{"200 (reads / writes / logins)", func(f *figures) any {
 			return fmt.Sprintf("%d (%d / %d / %d)", f.tally.OK, f.tally.Reads, f.tally.Writes, f.tally.Logins)
 		}},
-		{"engine outages (stop → accepting again)", func(f *figures) any { return outagesText(f.Outages) }},
+		{"engine outages, stop → answering again (clean, crash)", func(f *figures) any { return outagesText(f.Outages) }},
 		{"5xx during outage windows", func(f *figures) any { return f.tally.FiveXXInOutage }},
 		{"5xx outside outage windows (must be 0)", func(f *figures) any { return f.tally.FiveXXOutside }},
 		{"requests without an answer (must be 0)", func(f *figures) any { return f.tally.TransportErrors }},
@@ -124,8 +128,12 @@ func report(w io.Writer, o options, all []*figures) {
 		{"goroutines: before store / start / end / after close", func(f *figures) any {
 			return fmt.Sprintf("%d / %d / %d / %d", f.GoroutinesBaseline, f.GoroutinesStart, f.GoroutinesEnd, f.GoroutinesAfterClose)
 		}},
-		{"heap after GC: start / end", func(f *figures) any {
-			return fmt.Sprintf("%.1f / %.1f MiB", float64(f.HeapStart)/(1<<20), float64(f.HeapEnd)/(1<<20))
+		{"heap after GC: start / ¼ / ½ / ¾ / end (MiB)", func(f *figures) any {
+			var s []string
+			for _, h := range append(append([]uint64{f.HeapStart}, f.HeapSamples...), f.HeapEnd) {
+				s = append(s, fmt.Sprintf("%.1f", float64(h)/(1<<20)))
+			}
+			return strings.Join(s, " / ")
 		}},
 		{"verdict", func(f *figures) any {
 			if len(f.Violations) == 0 {

@@ -36,7 +36,9 @@ type options struct {
 	RedisBin string
 	PGBin    string // directory with initdb and postgres
 	Port     int    // first of the engine ports (redis Port, postgres Port+1)
-	Log      io.Writer
+	// RedisRetries is go-redis's MaxRetries (-1: none).
+	RedisRetries int
+	Log          io.Writer
 }
 
 // figures are a run's results for one store.
@@ -48,9 +50,10 @@ type figures struct {
 	GoroutinesStart      int // server and store up, before traffic
 	GoroutinesEnd        int // traffic stopped, client connections closed
 	GoroutinesAfterClose int // store, pool and server closed
-	GoroutinesBaseline   int // before the store existed
+	GoroutinesBaseline   int // engine up, before the store existed
 	HeapStart, HeapEnd   uint64
-	Live                 int // sessions still stored at the end (store Iterate)
+	HeapSamples          []uint64 // after GC, at each quarter of the run
+	Live                 int      // sessions still stored at the end (store Iterate)
 	RequestsPerSecond    float64
 	Violations           []string
 }
@@ -81,8 +84,12 @@ type storeUnder struct {
 	close func()
 }
 
-func openRedis(e *redisEngine) (storeUnder, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: e.Addr(), MaxRetries: -1, DialTimeout: time.Second,
+func openRedis(o options, e *redisEngine) (storeUnder, error) {
+	// go-redis retries a failed command on a fresh connection (MaxRetries;
+	// redisstore's scripts are idempotent, so a retry cannot apply a
+	// change twice). The soak's default, -1, turns that off: a stale
+	// pooled connection after a restart would then show as a 5xx.
+	rdb := redis.NewClient(&redis.Options{Addr: e.Addr(), MaxRetries: o.RedisRetries, DialTimeout: time.Second,
 		ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
 	st := redisstore.New(rdb, redisstore.Options{})
 	return storeUnder{st, func() { st.Close(); rdb.Close() }}, nil
@@ -113,7 +120,7 @@ func soak(ctx context.Context, o options, e engine, open func() (storeUnder, err
 	if err := e.Start(ctx); err != nil {
 		return nil, err
 	}
-	defer func() { e.Stop() }()
+	defer func() { e.Stop(false) }()
 	// Measured with the engine's process waiter running, which is ours.
 	f.GoroutinesBaseline = runtime.NumGoroutine()
 	su, err := open()
@@ -138,7 +145,7 @@ func soak(ctx context.Context, o options, e engine, open func() (storeUnder, err
 	base := "http://" + ln.Addr().String()
 
 	f.GoroutinesStart, f.HeapStart = runtime.NumGoroutine(), heap()
-	out := &outages{grace: o.Grace}
+	out := &outages{grace: o.Grace, log: o.Log}
 	tr := &http.Transport{MaxIdleConnsPerHost: o.Clients}
 	hc := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	clients := make([]*client, o.Clients)
@@ -168,10 +175,11 @@ func soak(ctx context.Context, o options, e engine, open func() (storeUnder, err
 				return
 			case <-time.After(time.Until(at)):
 			}
-			fmt.Fprintf(o.Log, "%s: restart %d at %s\n", e.Name(), i, time.Now().Format(time.TimeOnly))
+			fmt.Fprintf(o.Log, "%s: restart %d (crash %v) at %s\n", e.Name(), i, i%2 == 0, time.Now().Format(time.TimeOnly))
 			began := time.Now()
 			out.begin()
-			if err := e.Stop(); err != nil {
+			// Odd restarts are clean shutdowns, even ones crashes.
+			if err := e.Stop(i%2 == 0); err != nil {
 				restartErr = err
 			}
 			time.Sleep(o.Outage)
@@ -180,6 +188,20 @@ func soak(ctx context.Context, o options, e engine, open func() (storeUnder, err
 			}
 			out.end()
 			f.Outages = append(f.Outages, time.Since(began))
+		}
+	}()
+	// The live heap at each quarter of the run: it should level off,
+	// not grow with the number of requests served.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for q := 1; q <= 3; q++ {
+			select {
+			case <-tctx.Done():
+				return
+			case <-time.After(time.Until(started.Add(time.Duration(q) * o.Duration / 4))):
+			}
+			f.HeapSamples = append(f.HeapSamples, heap())
 		}
 	}()
 	wg.Wait()
@@ -258,7 +280,7 @@ func run(ctx context.Context, o options, stores []string) ([]*figures, error) {
 		switch name {
 		case "redis":
 			e := &redisEngine{bin: o.RedisBin, dir: dir, port: port}
-			f, err = soak(ctx, o, e, func() (storeUnder, error) { return openRedis(e) })
+			f, err = soak(ctx, o, e, func() (storeUnder, error) { return openRedis(o, e) })
 		case "postgres":
 			e := &pgEngine{binDir: o.PGBin, dir: filepath.Join(dir, "data"), port: port}
 			if err = e.Init(); err == nil {

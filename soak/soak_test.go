@@ -28,13 +28,14 @@ func TestSmoke(t *testing.T) {
 		// Generous: under the race detector on a busy machine the pools
 		// take a while to redial. Lost sessions and updates are checked
 		// regardless of timing.
-		Grace:    5 * time.Second,
-		Restarts: 2,
-		Clients:  8,
-		Rate:     200,
-		RedisBin: "redis-server",
-		PGBin:    "/usr/lib/postgresql/15/bin",
-		Log:      testLog{t},
+		Grace:        5 * time.Second,
+		Restarts:     2,
+		RedisRetries: -1,
+		Clients:      8,
+		Rate:         200,
+		RedisBin:     "redis-server",
+		PGBin:        "/usr/lib/postgresql/15/bin",
+		Log:          testLog{t},
 	}
 	var stores []string
 	if _, err := exec.LookPath(o.RedisBin); err != nil {
