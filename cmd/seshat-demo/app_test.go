@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/internal/testenv"
+	"github.com/seshat-go/seshat/login"
 )
 
 // stores lists the session stores the flows run on. Server stores skip (or
@@ -42,6 +44,7 @@ func eachStore(t *testing.T, f func(t *testing.T, ta *testApp)) {
 				base, "seed-"+url.QueryEscape(t.Name())+"@invalid"); err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() { ta.forgetSessions(t, base) })
 			f(t, ta)
 		})
 	}
@@ -367,4 +370,26 @@ func TestLoginThrottled(t *testing.T) {
 	p.mustBe(t, "anonymous")
 	b.signup("other@example.org", "password1")
 	b.login("other@example.org", "password1", false).mustBe(t, "other@example.org")
+}
+
+// forgetSessions deletes, from a server store, every session and remember
+// token of the users this test created (ids above base), so test runs leave
+// nothing behind in a shared database.
+func (ta *testApp) forgetSessions(t *testing.T, base int64) {
+	ui, ok := ta.store.(seshat.UserIndex)
+	if !ok {
+		return
+	}
+	var last int64
+	if err := ta.users.db.QueryRow(`SELECT max(id) FROM users`).Scan(&last); err != nil {
+		t.Error(err)
+		return
+	}
+	for id := base + 1; id <= last; id++ {
+		for _, owner := range []string{strconv.FormatInt(id, 10), login.RememberOwnerPrefix + strconv.FormatInt(id, 10)} {
+			if _, err := ui.RevokeUser(context.Background(), owner); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		}
+	}
 }

@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -114,7 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	logger.Info("sessions", "store", store.Name, "where", store.Where)
-	fmt.Fprintf(stdout, "seshat-demo listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(stdout, "seshat-demo listening on http://%s\n", displayAddr(ln.Addr()))
 
 	select {
 	case err := <-done:
@@ -152,4 +153,13 @@ func signingKey(flagValue, dir string) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(k), nil
+}
+
+// displayAddr is the address to print: a wildcard listener (":8080") is
+// reachable as localhost.
+func displayAddr(a net.Addr) string {
+	if tcp, ok := a.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		return net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+	}
+	return a.String()
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -80,6 +81,20 @@ func TestRunBadFlags(t *testing.T) {
 		}
 		if strings.Contains(err.Error()+errOut.String(), "hunter2") {
 			t.Errorf("run %q: error shows the password: %v", args, err)
+		}
+	}
+}
+
+func TestDisplayAddr(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:8080": "127.0.0.1:8080", "0.0.0.0:80": "localhost:80", "[::]:9000": "localhost:9000", "[::1]:7": "[::1]:7",
+	} {
+		a, err := net.ResolveTCPAddr("tcp", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := displayAddr(a); got != want {
+			t.Errorf("displayAddr(%s) = %s, want %s", in, got, want)
 		}
 	}
 }
