@@ -29,8 +29,14 @@ func (b *tab) signUp(email string) {
 // "/" when signed in, "/login/2fa" when the account has a second factor.
 func (b *tab) logIn(email string, remember bool) string {
 	b.t.Helper()
+	return b.logInWith(email, password, remember)
+}
+
+// logInWith is logIn with another password.
+func (b *tab) logInWith(email, pw string, remember bool) string {
+	b.t.Helper()
 	b.open("/login")
-	fields := map[string]string{"email": email, "password": password}
+	fields := map[string]string{"email": email, "password": pw}
 	if remember {
 		fields["remember"] = "1"
 	}

@@ -31,7 +31,7 @@ func chromiumPath() string {
 
 // tabTimeout bounds everything one browser context does in a test, so a
 // selector that never appears fails the test instead of hanging it.
-const tabTimeout = 2 * time.Minute
+const tabTimeout = 3 * time.Minute
 
 // waitTimeout bounds one wait for a condition in a loaded page.
 const waitTimeout = 15 * time.Second

@@ -81,17 +81,47 @@ type demoOptions struct {
 
 // demo is a running demo app.
 type demo struct {
-	URL  string // http://127.0.0.1:PORT
-	Data string // its -data directory (demo.db lives there)
-	proc *process
+	URL    string // http://127.0.0.1:PORT
+	Data   string // its -data directory (demo.db lives there)
+	Secret string // the signing key it was given, if any
+	proc   *process
 }
 
-// startDemo starts a demo app with its own data directory for t and stops
-// it (by PID) when t ends.
-func startDemo(t testing.TB, opt demoOptions) *demo {
+// sharedDemo is one demo app per configuration and test binary, started on
+// first use and stopped (by PID) by TestMain; each test signs up its own
+// user, so the tests share it safely.
+type sharedDemo struct {
+	opt  demoOptions
+	once sync.Once
+	d    *demo
+	err  error
+}
+
+func (s *sharedDemo) get(t testing.TB) *demo {
 	t.Helper()
 	bin := builds.get(t)
-	data := t.TempDir()
+	s.once.Do(func() { s.d, s.err = launchDemo(bin, s.opt) })
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	s.d.proc.logOnFailure(t)
+	return s.d
+}
+
+func (s *sharedDemo) close() {
+	if s.d != nil {
+		s.d.proc.stop()
+		os.RemoveAll(s.d.Data)
+	}
+}
+
+// launchDemo starts the demo binary on 127.0.0.1:0 with a new data
+// directory.
+func launchDemo(bin string, opt demoOptions) (*demo, error) {
+	data, err := os.MkdirTemp("", "seshat-e2e-data-")
+	if err != nil {
+		return nil, err
+	}
 	args := []string{"-addr", "127.0.0.1:0", "-data", data}
 	if opt.Store != "" {
 		args = append(args, "-store", opt.Store)
@@ -102,51 +132,10 @@ func startDemo(t testing.TB, opt demoOptions) *demo {
 		// The environment, not the command line: ps shows arguments.
 		cmd.Env = append(cmd.Env, "SESHAT_DEMO_SECRET="+opt.Secret)
 	}
-	p, url, err := startProcess("seshat-demo", cmd, readyLine)
+	p, url, err := startProcess("seshat-demo -store "+opt.Store, cmd, readyLine)
 	if err != nil {
-		t.Fatal(err)
+		os.RemoveAll(data)
+		return nil, err
 	}
-	t.Cleanup(p.stop)
-	p.logOnFailure(t)
-	return &demo{URL: url, Data: data, proc: p}
-}
-
-// sharedDemo is one default (SQLite) demo for the tests that need nothing
-// special; each of them signs up its own user.
-type sharedDemo struct {
-	once sync.Once
-	d    *demo
-	err  error
-	stop func()
-}
-
-func (s *sharedDemo) get(t testing.TB) *demo {
-	t.Helper()
-	bin := builds.get(t)
-	s.once.Do(func() {
-		data, err := os.MkdirTemp("", "seshat-e2e-data-")
-		if err != nil {
-			s.err = err
-			return
-		}
-		p, url, err := startProcess("seshat-demo", exec.Command(bin, "-addr", "127.0.0.1:0", "-data", data), readyLine)
-		if err != nil {
-			os.RemoveAll(data)
-			s.err = err
-			return
-		}
-		s.d = &demo{URL: url, Data: data, proc: p}
-		s.stop = func() { p.stop(); os.RemoveAll(data) }
-	})
-	if s.err != nil {
-		t.Fatal(s.err)
-	}
-	s.d.proc.logOnFailure(t)
-	return s.d
-}
-
-func (s *sharedDemo) close() {
-	if s.stop != nil {
-		s.stop()
-	}
+	return &demo{URL: url, Data: data, Secret: opt.Secret, proc: p}, nil
 }

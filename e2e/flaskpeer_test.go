@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"crypto/rand"
 	"errors"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -98,9 +97,8 @@ func TestFlaskPeerSharesLogin(t *testing.T) {
 	t.Parallel()
 	browsers.get(t) // skip before starting anything when there is no Chromium
 	python := flaskPython(t)
-	secret := rand.Text() + rand.Text() // 52 characters: the demo warns under 32 bytes
-	d := startDemo(t, demoOptions{Store: "cookie", Secret: secret})
-	flask := startFlaskPeer(t, python, secret, filepath.Join(d.Data, "demo.db"))
+	d := cookieDemos.get(t)
+	flask := startFlaskPeer(t, python, d.Secret, filepath.Join(d.Data, "demo.db"))
 	b := newTab(t, "browser", startProxy(t, d.URL, flask))
 
 	email := uniqueEmail("flask")
