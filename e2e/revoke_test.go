@@ -16,18 +16,26 @@ func bothStores(t *testing.T, f func(t *testing.T, d *demo)) {
 	})
 }
 
+// twoBrowsers signs up a new user and logs it in from two browsers: a, and
+// other with remember me (whose token must end with its session).
+func twoBrowsers(t *testing.T, d *demo, name string) (email string, a, other *tab) {
+	t.Helper()
+	email = uniqueEmail(name)
+	a = newTab(t, "browser A", d.URL)
+	other = newTab(t, "browser B", d.URL)
+	a.signUp(email)
+	a.logInFully(email, false)
+	other.logInFully(email, true)
+	return email, a, other
+}
+
 // TestPasswordChangeRevokesOtherSessions: changing the password keeps this
 // browser logged in and logs out every other one, remember me included;
 // only the new password works afterwards.
 func TestPasswordChangeRevokesOtherSessions(t *testing.T) {
 	t.Parallel()
 	bothStores(t, func(t *testing.T, d *demo) {
-		email := uniqueEmail("changer")
-		a := newTab(t, "browser A", d.URL)
-		other := newTab(t, "browser B", d.URL)
-		a.signUp(email)
-		a.logInFully(email, false)
-		other.logInFully(email, true) // its remember token must die too
+		email, a, other := twoBrowsers(t, d, "changer")
 
 		const newPassword = "a much better passphrase"
 		a.open("/settings")
@@ -58,12 +66,7 @@ func TestPasswordChangeRevokesOtherSessions(t *testing.T) {
 func TestLogOutEverywhere(t *testing.T) {
 	t.Parallel()
 	bothStores(t, func(t *testing.T, d *demo) {
-		email := uniqueEmail("everywhere")
-		a := newTab(t, "browser A", d.URL)
-		other := newTab(t, "browser B", d.URL)
-		a.signUp(email)
-		a.logInFully(email, false)
-		other.logInFully(email, true)
+		email, a, other := twoBrowsers(t, d, "everywhere")
 
 		a.open("/sessions")
 		a.click("#logout-everywhere")
