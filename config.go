@@ -180,6 +180,19 @@ type Config struct {
 	// request closed (503). Sessions without the key (anonymous ones, or
 	// logged in by a Flask app) are not checked.
 	Generation func(ctx context.Context, userID string) (uint64, error)
+	// RenewAfter, with a Store, gives a session a new id once its id is
+	// this old (OWASP's renewal timeout), at the end of the next request
+	// that uses it, so a stolen id stops working after at most RenewAfter +
+	// RenewGrace even while the session lives on; 0, the default, means
+	// never (ids change only at Renew). The retired id stays valid for
+	// RenewGrace as a forward: a concurrent request that still carries it
+	// continues in the new session and its response carries the new id, so
+	// renewal never logs anyone out. When was the id issued is kept in the
+	// session under IssuedKey. New refuses it in cookie mode, which has no id.
+	RenewAfter time.Duration
+	// RenewGrace is how long a retired id leads to its successor; default
+	// DefaultRenewGrace (30 seconds).
+	RenewGrace time.Duration
 	// Now is the clock; default time.Now. Tests set it.
 	Now func() time.Time
 }
@@ -219,8 +232,11 @@ func (c Config) settings() (*settings, error) {
 	if s.Lifetime > MaxLifetime {
 		return nil, fmt.Errorf("%w: Lifetime %v exceeds %v, the most browsers keep a cookie (RFC 6265bis)", ErrConfig, s.Lifetime, MaxLifetime)
 	}
-	if s.AbsoluteTimeout < 0 || s.IdleTimeout < 0 {
-		return nil, fmt.Errorf("%w: negative AbsoluteTimeout or IdleTimeout", ErrConfig)
+	if s.AbsoluteTimeout < 0 || s.IdleTimeout < 0 || s.RenewAfter < 0 || s.RenewGrace < 0 {
+		return nil, fmt.Errorf("%w: negative AbsoluteTimeout, IdleTimeout, RenewAfter or RenewGrace", ErrConfig)
+	}
+	if s.RenewAfter > 0 && s.Store == nil {
+		return nil, fmt.Errorf("%w: RenewAfter needs a Store (a cookie-mode session has no id to renew)", ErrConfig)
 	}
 	if s.MaxRecordSize <= 0 {
 		s.MaxRecordSize = 1 << 20

@@ -22,7 +22,7 @@ const (
 
 // limitsOn reports whether any load-time check is configured.
 func (s *settings) limitsOn() bool {
-	return s.AbsoluteTimeout > 0 || s.IdleTimeout > 0 || s.Generation != nil
+	return s.AbsoluteTimeout > 0 || s.IdleTimeout > 0 || s.Generation != nil || s.RenewAfter > 0
 }
 
 // checkLoaded applies the absolute timeout and the per-user generation to a
@@ -32,6 +32,9 @@ func (s *settings) limitsOn() bool {
 // s.mu.
 func (m *Manager) checkLoaded(s *Session) {
 	st := m.settings
+	if _, ok := s.values[nextKey]; ok && st.Store != nil {
+		m.followRenewal(s) // a retired id of a renewal timeout
+	}
 	if s.values == nil || !st.limitsOn() {
 		return
 	}

@@ -48,6 +48,7 @@ type Session struct {
 	userID        string
 	userSet       bool
 	renew         bool
+	graceful      bool // renewal timeout: keep the old record as a forward
 	destroyed     bool
 	// storeErr is a failure of the store while loading: the request must
 	// fail closed rather than run as a fresh session.

@@ -178,6 +178,9 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 	if err := m.prepareSave(s); err != nil {
 		return err
 	}
+	if err := m.renewIfDue(s); err != nil {
+		return err
+	}
 	expires = st.expiresAt(s.values, now)
 	if s.accessed {
 		addVary(h, "Cookie", &s.hdr)
@@ -215,8 +218,8 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 			return storeFailure("save", err)
 		}
 		if key != "" {
-			if err := st.Store.Delete(s.ctx, key); err != nil {
-				return storeFailure("delete", err)
+			if err := m.retire(s, key, s.id, id); err != nil {
+				return err
 			}
 		}
 		s.id = id
