@@ -95,7 +95,7 @@ func newApp(cfg config) (*app, error) {
 	a := &app{
 		cfg:       cfg,
 		users:     cfg.Users,
-		store:     cfg.Store.store,
+		store:     cfg.Store.Store,
 		handleKey: deriveKey(cfg.Secret, "session-handle"),
 		log:       cfg.Logger,
 		now:       cfg.Now,

@@ -8,12 +8,24 @@ import (
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/csrf"
 	"github.com/seshat-go/seshat/login"
+	"github.com/seshat-go/seshat/sessionlog"
 )
 
 // homeData is the home page's: the session laid bare.
 type homeData struct {
 	Values []kv
 	Fresh  bool
+	Cookie cookieInfo
+}
+
+// cookieInfo describes the session cookie the browser sent, never its value:
+// shown on a page, the value would hand any script (an XSS) what HttpOnly
+// keeps from it.
+type cookieInfo struct {
+	Name        string
+	Bytes       int    // 0: the browser sent none
+	Fingerprint string // what the log lines of this session carry
+	Idle, Max   string
 }
 
 type kv struct{ Key, Value string }
@@ -34,7 +46,15 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.Slice(vals, func(i, j int) bool { return vals[i].Key < vals[j].Key })
-	a.render(w, r, http.StatusOK, "home", "Home", homeData{Values: vals, Fresh: a.lm.IsFresh(r)})
+	ci := cookieInfo{
+		Name:        a.sm.CookieName(),
+		Fingerprint: sessionlog.Fingerprint(r.Context(), nil),
+		Idle:        "24 hours", Max: "7 days",
+	}
+	if c, err := r.Cookie(ci.Name); err == nil {
+		ci.Bytes = len(c.Value)
+	}
+	a.render(w, r, http.StatusOK, "home", "Home", homeData{Values: vals, Fresh: a.lm.IsFresh(r), Cookie: ci})
 }
 
 // setTheme keeps the theme in the session, logged in or not: login and

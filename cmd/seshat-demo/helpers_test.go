@@ -28,6 +28,12 @@ type testApp struct {
 // "cookie", or a server URL) with a fresh users database.
 func newTestApp(t *testing.T, storeURL string) *testApp {
 	t.Helper()
+	return newTestAppLog(t, storeURL, slog.New(slog.DiscardHandler))
+}
+
+// newTestAppLog is newTestApp with the given logger.
+func newTestAppLog(t *testing.T, storeURL string, logger *slog.Logger) *testApp {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	users, err := openUsers(ctx, dir+"/demo.db")
@@ -43,7 +49,7 @@ func newTestApp(t *testing.T, storeURL string) *testApp {
 	a, err := newApp(config{
 		Secret: []byte("a test secret that is long enough, 32+ bytes"),
 		Store:  st, Users: users, Argon: cheapArgon,
-		Logger: slog.New(slog.DiscardHandler), LivePoll: 20 * time.Millisecond,
+		Logger: logger, LivePoll: 20 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)

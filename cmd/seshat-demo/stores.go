@@ -31,7 +31,7 @@ const (
 // sessionStore is the session store a -store value names, with what the
 // pages say about it.
 type sessionStore struct {
-	store seshat.Store // nil in cookie mode
+	Store seshat.Store // nil in cookie mode
 	Name  string       // "SQLite", "Redis", ..., "signed cookie"
 	Where string       // a description without credentials
 	close func()
