@@ -50,8 +50,23 @@ func (m *Manager) mask(old, next string) (string, bool) {
 // id, and its response carries it. A successor that is gone (logout) gives
 // no session. Callers hold s.mu.
 func (m *Manager) followRenewal(s *Session) {
+	// A successor renewed again within the grace period is a retired
+	// record too; follow a short chain, never a loop.
+	for range 4 {
+		if _, ok := s.values[nextKey]; !ok || s.id == "" {
+			return
+		}
+		m.followOnce(s)
+	}
+	if _, ok := s.values[nextKey]; ok {
+		m.drop(s, fmt.Errorf("%w: renewal forwards too long", ErrInvalidCookie))
+	}
+}
+
+func (m *Manager) followOnce(s *Session) {
 	v, ok := s.values[nextKey].(string)
-	if !ok || s.id == "" {
+	if !ok {
+		m.drop(s, fmt.Errorf("%w: malformed renewal forward", ErrInvalidCookie))
 		return
 	}
 	next, ok := m.mask(s.id, v) // the XOR pad is its own inverse

@@ -195,3 +195,30 @@ func keysOf(m map[string][]byte) []string {
 	}
 	return out
 }
+
+// A session renewed twice within one grace period (RenewAfter shorter than
+// RenewGrace) is reached from the first id through both forwards.
+func TestRenewalForwardChain(t *testing.T) {
+	clk := newClock()
+	store := newCountingStoreAt(clk.Now)
+	m := storeManager(t, store, func(c *seshat.Config) {
+		c.Now = clk.Now
+		c.RenewAfter = time.Minute
+		c.RenewGrace = 10 * time.Minute
+	})
+	c := newClient(t, m, routes())
+	c.get("/set")
+	first := c.cookie
+	for range 2 {
+		clk.Add(2 * time.Minute)
+		c.get("/user")
+	}
+	old := newClient(t, m, routes())
+	old.cookie = first
+	if _, body := old.get("/user"); body != "alice" || idOf(old.cookie) == idOf(first) {
+		t.Fatalf("first id through two forwards: %q", body)
+	}
+	if s := loadWith(t, m, first); s.Has("_seshat_next") || s.Len() != 3 {
+		t.Fatalf("followed session keys %v", s.Keys())
+	}
+}
