@@ -48,6 +48,18 @@
 // Config.FlaskCompression restores Flask's choice, and with it Set-Cookie
 // headers byte-identical to Flask's.
 //
+// # Timeouts and revocation
+//
+// Off by default, so that cookies stay Flask's: Config.IdleTimeout and
+// Config.AbsoluteTimeout end idle and old sessions server-side (the start
+// time is kept in the signed session under [CreatedKey]);
+// Config.RenewAfter gives a store-mode session a new id mid-session, with a
+// grace period for concurrent requests; Config.Generation checks a per-user
+// counter the application bumps at logout, so a copied cookie-mode cookie
+// is refused afterwards. A session ended by them is replaced by an empty one
+// whose LoadError wraps [ErrSessionTimeout] or [ErrSessionRevoked].
+// docs/SECURITY.md maps every promise to its test.
+//
 // # Lazy and cheap
 //
 // Nothing is verified until a handler touches the session. A request that
