@@ -9,6 +9,7 @@ import (
 
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/internal/benchfloor"
+	"github.com/seshat-go/seshat/internal/cputime"
 )
 
 // The cookie micro-benchmarks do the work of one request with a cookie
@@ -140,14 +141,23 @@ func BenchmarkCookie(b *testing.B) {
 	for _, impl := range cookieImpls {
 		b.Run("impl="+impl.name, func(b *testing.B) {
 			round := impl.newRound(b)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := round(); err != nil {
-					b.Fatal(err)
-				}
-			}
+			loop(b, func() error { _, err := round(); return err })
 		})
 	}
+}
+
+// loop runs op b.N times and reports, beside the wall clock, the process's
+// CPU time per op (cpu-ns/op): on a shared machine the wall clock stretches
+// with other jobs' load, CPU time much less.
+func loop(b *testing.B, op func() error) {
+	b.ReportAllocs()
+	start := cputime.Process()
+	for b.Loop() {
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 }
 
 // TestCookieImplsDoTheWork checks that every benchmarked implementation

@@ -164,20 +164,10 @@ func BenchmarkStore(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.Run("op=load", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := s.Load(ctx, key); err != nil {
-						b.Fatal(err)
-					}
-				}
+				loop(b, func() error { _, err := s.Load(ctx, key); return err })
 			})
 			b.Run("op=save", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					if err := s.Save(ctx, key, rec); err != nil {
-						b.Fatal(err)
-					}
-				}
+				loop(b, func() error { return s.Save(ctx, key, rec) })
 			})
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/cputime"
 	"github.com/seshat-go/seshat/internal/strmap"
 	"github.com/seshat-go/seshat/storetest"
 )
@@ -46,7 +47,7 @@ func benchStore(b *testing.B, extra int) (*Store, string) {
 func BenchmarkLoad(b *testing.B) {
 	s, k := benchStore(b, 0)
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	for b.Loop() {
 		if _, err := s.Load(b.Context(), k); err != nil {
 			b.Fatal(err)
@@ -60,8 +61,8 @@ func BenchmarkMerge(b *testing.B) {
 			s, k := benchStore(b, extra)
 			exp := time.Now().Add(time.Hour)
 			b.ReportAllocs()
-			defer reportCPU(b, cpuTime())
-			defer reportCPU(b, cpuTime())
+			defer reportCPU(b, cputime.Process())
+			defer reportCPU(b, cputime.Process())
 			i := 0
 			for b.Loop() {
 				i++
@@ -77,7 +78,7 @@ func BenchmarkMerge(b *testing.B) {
 func BenchmarkTouch(b *testing.B) {
 	s, k := benchStore(b, 0)
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	for b.Loop() {
 		if err := s.Touch(b.Context(), k, time.Now().Add(time.Hour)); err != nil {
 			b.Fatal(err)
@@ -89,7 +90,7 @@ func BenchmarkSave(b *testing.B) {
 	s, k := benchStore(b, 0)
 	rec := &seshat.Record{Values: benchValues(0), Expires: time.Now().Add(time.Hour), UserID: "12345"}
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	for b.Loop() {
 		if err := s.Save(b.Context(), k, rec); err != nil {
 			b.Fatal(err)
@@ -154,8 +155,8 @@ func BenchmarkLiveSessions(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			exp := time.Now().Add(time.Hour)
 			b.ReportAllocs()
-			defer reportCPU(b, cpuTime())
-			defer reportCPU(b, cpuTime())
+			defer reportCPU(b, cputime.Process())
+			defer reportCPU(b, cputime.Process())
 			b.SetParallelism(4)
 			b.RunParallel(func(pb *testing.PB) {
 				r := rand.New(rand.NewPCG(rand.Uint64(), 0))
@@ -182,6 +183,6 @@ func BenchmarkLiveSessions(b *testing.B) {
 // client side only, for PostgreSQL) as the metric cpu-ns/op.
 func reportCPU(b *testing.B, start time.Duration) {
 	if start > 0 && b.N > 0 {
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 	}
 }

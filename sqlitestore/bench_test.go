@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/cputime"
 	"github.com/seshat-go/seshat/storetest"
 )
 
@@ -37,7 +38,7 @@ func benchStore(b *testing.B, extra int) (*Store, string) {
 func BenchmarkLoad(b *testing.B) {
 	s, k := benchStore(b, 0)
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	for b.Loop() {
 		if _, err := s.Load(b.Context(), k); err != nil {
 			b.Fatal(err)
@@ -48,7 +49,7 @@ func BenchmarkLoad(b *testing.B) {
 func BenchmarkLoadParallel(b *testing.B) {
 	s, k := benchStore(b, 0)
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := s.Load(b.Context(), k); err != nil {
@@ -65,8 +66,8 @@ func BenchmarkMerge(b *testing.B) {
 			s, k := benchStore(b, extra)
 			exp := time.Now().Add(time.Hour)
 			b.ReportAllocs()
-			defer reportCPU(b, cpuTime())
-			defer reportCPU(b, cpuTime())
+			defer reportCPU(b, cputime.Process())
+			defer reportCPU(b, cputime.Process())
 			i := 0
 			for b.Loop() {
 				i++
@@ -82,7 +83,7 @@ func BenchmarkMerge(b *testing.B) {
 func BenchmarkTouch(b *testing.B) {
 	s, k := benchStore(b, 0)
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	for b.Loop() {
 		if err := s.Touch(b.Context(), k, time.Now().Add(time.Hour)); err != nil {
 			b.Fatal(err)
@@ -94,7 +95,7 @@ func BenchmarkSave(b *testing.B) {
 	s, k := benchStore(b, 0)
 	rec := &seshat.Record{Values: benchValues(0), Expires: time.Now().Add(time.Hour), UserID: "12345"}
 	b.ReportAllocs()
-	defer reportCPU(b, cpuTime())
+	defer reportCPU(b, cputime.Process())
 	for b.Loop() {
 		if err := s.Save(b.Context(), k, rec); err != nil {
 			b.Fatal(err)
@@ -106,6 +107,6 @@ func BenchmarkSave(b *testing.B) {
 // client side only, for PostgreSQL) as the metric cpu-ns/op.
 func reportCPU(b *testing.B, start time.Duration) {
 	if start > 0 && b.N > 0 {
-		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		b.ReportMetric(float64(cputime.Process()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
