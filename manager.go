@@ -157,12 +157,18 @@ func (m *Manager) loadCookie(lines []string) (map[string]any, error) {
 // permanent is then verified in full before anything is re-issued.
 func (m *Manager) looksPermanent(lines []string) bool {
 	var buf [maxCandidates]string
+	vp, pp := bufPool.Get().(*[]byte), bufPool.Get().(*[]byte)
+	defer putBuf(vp)
+	defer putBuf(pp)
 	for _, c := range cookieValues(lines, m.settings.name, buf[:0]) {
-		body, ok := unverifiedBody([]byte(c))
+		v := append((*vp)[:0], c...)
+		*vp = v[:0]
+		body, ok := unverifiedBody(v)
 		if !ok {
 			continue
 		}
-		payload, err := signing.DecodeURLSafeBody(body, m.settings.MaxDecodedSize)
+		payload, err := signing.AppendDecodeURLSafeBody((*pp)[:0], body, m.settings.MaxDecodedSize)
+		*pp = payload[:0]
 		if err == nil && bytes.Contains(payload, []byte(`"_permanent":`)) {
 			return true
 		}
