@@ -48,7 +48,7 @@ type app struct {
 	lm        *login.Manager
 	cp        *csrf.Protector
 	tf        *twofactor.Manager
-	qr        qrCodes // enrolment QR codes awaiting their <img> request
+	enrolling enrolments // unconfirmed two-factor enrolments
 	throttle  throttle
 	handleKey []byte // keys the session handles shown on /sessions
 	pages     *pages

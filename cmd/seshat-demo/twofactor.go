@@ -25,34 +25,34 @@ func (a *app) routes2FA(mux *http.ServeMux) {
 	mux.Handle("POST /settings/2fa/disable", req(a.disableTwoFactor))
 }
 
-// qrCodes keeps the QR code of each user's latest enrolment for the <img>
-// request that follows the page: the secret it encodes lives only in the
-// users table, never in the session, whose cookie-mode payload the browser
-// can read.
-type qrCodes struct {
-	mu  sync.Mutex
-	png map[string][]byte
+// enrolments keeps each user's latest unconfirmed enrolment in memory, for
+// the <img> request that follows the page and to show the same secret again
+// after a mistyped code. The secret never enters the session, whose
+// cookie-mode payload the browser can read; the store keeps it encrypted.
+type enrolments struct {
+	mu sync.Mutex
+	m  map[string]*twofactor.Enrolment
 }
 
-func (q *qrCodes) put(userID string, png []byte) {
+func (q *enrolments) put(userID string, e *twofactor.Enrolment) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.png == nil {
-		q.png = map[string][]byte{}
+	if q.m == nil {
+		q.m = map[string]*twofactor.Enrolment{}
 	}
-	q.png[userID] = png
+	q.m[userID] = e
 }
 
-func (q *qrCodes) get(userID string) []byte {
+func (q *enrolments) get(userID string) *twofactor.Enrolment {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.png[userID]
+	return q.m[userID]
 }
 
-func (q *qrCodes) drop(userID string) {
+func (q *enrolments) drop(userID string) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	delete(q.png, userID)
+	delete(q.m, userID)
 }
 
 // codeData is the data of the code form.
@@ -155,21 +155,21 @@ func (a *app) twoFactorPage(w http.ResponseWriter, r *http.Request) {
 			a.serverError(w, r, err)
 			return
 		}
-		a.qr.put(u.ID(), e.PNG)
+		a.enrolling.put(u.ID(), e)
 		d.Secret, d.URI = e.Secret, e.URI
 	}
 	a.render(w, r, http.StatusOK, "twofactor", "Two-factor authentication", d)
 }
 
 func (a *app) qrCode(w http.ResponseWriter, r *http.Request) {
-	png := a.qr.get(a.currentUser(r).ID())
-	if png == nil {
+	e := a.enrolling.get(a.currentUser(r).ID())
+	if e == nil {
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store") // it holds the secret
-	w.Write(png)
+	w.Write(e.PNG)
 }
 
 // recoveryData is the data of the page that shows recovery codes once.
@@ -182,13 +182,20 @@ func (a *app) confirmTwoFactor(w http.ResponseWriter, r *http.Request) {
 	codes, err := a.tf.ConfirmEnrolment(r.Context(), u.ID(), r.PostFormValue("code"))
 	switch {
 	case err == nil:
-		a.qr.drop(u.ID())
+		a.enrolling.drop(u.ID())
 		a.log.InfoContext(r.Context(), "two-factor enabled", "user", u.ID())
 		a.flash(r, "success", "Two-factor authentication enabled. Your next login asks for a code.")
 		a.render(w, r, http.StatusOK, "recovery", "Recovery codes", recoveryData{Codes: codes})
 	case errors.Is(err, twofactor.ErrInvalidCode):
-		a.flash(r, "error", "That code does not match. Scan the new QR code below and try again.")
-		redirect(w, r, "/settings/2fa")
+		e := a.enrolling.get(u.ID())
+		if e == nil { // restarted since the page was shown: start again
+			a.flash(r, "error", "That code does not match. Scan the new QR code below and try again.")
+			redirect(w, r, "/settings/2fa")
+			return
+		}
+		a.flash(r, "error", "That code does not match: check the time on your phone and try the next one.")
+		a.render(w, r, http.StatusUnprocessableEntity, "twofactor", "Two-factor authentication",
+			twoFactorData{Secret: e.Secret, URI: e.URI})
 	case errors.Is(err, twofactor.ErrNotEnrolled):
 		redirect(w, r, "/settings/2fa")
 	default:

@@ -52,8 +52,15 @@ func TestTwoFactorFlow(t *testing.T) {
 		if !p.hasFlash("error", "does not match") {
 			t.Fatalf("the previous secret's code: flashes %q", p.flashes())
 		}
+		if m := secretRe.FindStringSubmatch(p.body); p.status != 422 || m == nil || m[1] == secret {
+			t.Fatalf("a wrong code: status %d, the current secret not shown again", p.status)
+		}
 		secret = secretRe.FindStringSubmatch(p.body)[1]
-		p = b.post("/settings/2fa", url.Values{"code": {code(t, secret, 0)}})
+		tok := csrfToken(t, p.body)
+		if q := b.get("/settings/2fa/qr.png"); q.status != 200 {
+			t.Fatalf("qr.png after a wrong code: status %d", q.status)
+		}
+		p = b.post("/settings/2fa", url.Values{"code": {code(t, secret, 0)}, "csrf_token": {tok}})
 		if !p.hasFlash("success", "Two-factor authentication enabled") {
 			t.Fatalf("enrol: flashes %q", p.flashes())
 		}
