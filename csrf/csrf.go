@@ -85,6 +85,13 @@ type Options struct {
 	Rand io.Reader
 	// Now is the clock for minting and checking tokens; nil means time.Now.
 	Now func() time.Time
+	// MaskTokens makes Token return the token under a fresh random mask on
+	// every request ("~" + base64url(pad || pad XOR token)), so a page
+	// compressed over TLS does not leak it to a BREACH-style attack. Check
+	// accepts masked and plain tokens alike, so forms a Flask app renders
+	// for the shared session still pass; leave it off only when Flask-WTF
+	// must check tokens that Go renders (it cannot unmask them).
+	MaskTokens bool
 	// AllowWeakKeys accepts keys shorter than seshat.MinKeyLen (32 bytes),
 	// to share a short Flask SECRET_KEY with Flask-WTF. Empty and all-zero
 	// keys are always refused.
@@ -103,6 +110,7 @@ type Protector struct {
 	exempt    map[string]bool
 	strict    bool
 	fwdProto  bool
+	masked    bool
 	onError   func(w http.ResponseWriter, r *http.Request, err error)
 	rand      io.Reader
 	now       func() time.Time
@@ -133,6 +141,7 @@ func New(keys [][]byte, opts Options) (*Protector, error) {
 		exempt:    make(map[string]bool, len(opts.ExemptPaths)),
 		strict:    !opts.NoStrictReferrer,
 		fwdProto:  opts.TrustForwardedProto,
+		masked:    opts.MaskTokens,
 		onError:   opts.ErrorHandler,
 		rand:      opts.Rand,
 		now:       opts.Now,
@@ -253,7 +262,7 @@ func (p *Protector) Check(r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := p.validate(token, s); err != nil {
+	if err := p.validate(unmask(token), s); err != nil {
 		return err
 	}
 	if secure && p.strict {
@@ -402,6 +411,9 @@ func Token(r *http.Request) (string, error) {
 		return "", err
 	}
 	t, err := st.p.token(s)
+	if err == nil && st.p.masked {
+		t, err = st.p.mask(t)
+	}
 	if err != nil {
 		return "", err
 	}

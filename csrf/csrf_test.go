@@ -2,6 +2,7 @@ package csrf_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"io"
 	"log/slog"
@@ -476,4 +477,38 @@ func tamper(tok string) string {
 		c = 'B'
 	}
 	return tok[:i] + string(c) + tok[i+1:]
+}
+
+// CS-05 (BREACH): with MaskTokens every request renders the token under a
+// new random mask, so the bytes differ from page to page while the secret
+// stays; masked tokens pass, as do plain (Flask-WTF) ones; a tampered or
+// malformed masked token is refused.
+func TestMaskedTokens(t *testing.T) {
+	a := newApp(t, false, csrf.Options{MaskTokens: true})
+	t1 := a.token(t, "")
+	t2 := a.token(t, "") // the same second, the same underlying token
+	if !strings.HasPrefix(t1, "~") || t1 == t2 {
+		t.Fatalf("tokens %q and %q: want two different masked renderings", t1, t2)
+	}
+	expect(t, a.do(t, call{path: "/x", form: url.Values{"csrf_token": {t1}}}), "")
+	expect(t, a.do(t, call{path: "/x", headers: map[string]string{"X-CSRFToken": t2}}), "")
+	// The plain token inside (what Flask-WTF would render) passes too.
+	b, err := base64.RawURLEncoding.DecodeString(t1[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(b) / 2
+	for i := range n {
+		b[n+i] ^= b[i]
+	}
+	plain := string(b[n:])
+	if strings.HasPrefix(plain, "~") || strings.Contains(t1, plain) {
+		t.Fatalf("plain token %q visible in the masked one", plain)
+	}
+	expect(t, a.do(t, call{path: "/x", form: url.Values{"csrf_token": {plain}}}), "")
+	flipped := []byte(t1)
+	flipped[len(flipped)-1] ^= 0x01 // still base64url, another byte
+	for _, bad := range []string{string(flipped), "~", "~!!", "~" + strings.Repeat("A", 7)} {
+		expect(t, a.do(t, call{path: "/x", form: url.Values{"csrf_token": {bad}}}), "ErrTokenInvalid")
+	}
 }

@@ -1,6 +1,7 @@
 package csrf
 
 import (
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -43,6 +44,13 @@ func FuzzCSRFToken(f *testing.F) {
 				t.Fatalf("accepted %q for secret %q (payload %v, %v)", token, secret, raw, err)
 			}
 		}
+		// A masked token is accepted only when the token inside it is.
+		if err := p.validate(unmask(token), s); err == nil && strings.HasPrefix(token, maskPrefix) {
+			var raw any
+			if err := p.ser.Loads(unmask(token), &raw); err != nil || raw != secret {
+				t.Fatalf("masked %q accepted for secret %q", token, secret)
+			}
+		}
 		_ = sameOrigin(referrer, "https://localhost/")
 		good, err := p.Mint(secret, now)
 		if err != nil {
@@ -50,6 +58,9 @@ func FuzzCSRFToken(f *testing.F) {
 		}
 		if err := p.validate(good, s); err != nil {
 			t.Fatalf("minted token refused: %v", err)
+		}
+		if m, err := p.mask(good); err != nil || p.validate(unmask(m), s) != nil {
+			t.Fatalf("masked minted token refused: %v", err)
 		}
 		i := int(flip) % len(good)
 		b := []byte(good)
