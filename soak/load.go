@@ -64,6 +64,10 @@ type tally struct {
 	Phantoms         int64 // counter above every value the client could explain; must be 0
 	Ambiguous        int64 // writes answered 5xx whose effect was then found applied (allowed)
 	Other            int64 // any other unexpected answer; must be 0
+	NotRenewed       int64 // a login that kept the session id; must be 0
+	OldIDsAlive      int64 // a cookie replaced by a login still names a session; must be 0
+	Renewed          int64 // cookies replaced by a login, checked at the end
+	LoginsFailed     int64 // logins answered 5xx (their new record may exist, unreachable)
 }
 
 func (t *tally) add(o *tally) {
@@ -82,6 +86,10 @@ func (t *tally) add(o *tally) {
 	t.Phantoms += o.Phantoms
 	t.Ambiguous += o.Ambiguous
 	t.Other += o.Other
+	t.NotRenewed += o.NotRenewed
+	t.OldIDsAlive += o.OldIDsAlive
+	t.Renewed += o.Renewed
+	t.LoginsFailed += o.LoginsFailed
 }
 
 // client is one browser: one cookie, one user, requests one at a time. It
@@ -99,7 +107,10 @@ type client struct {
 	known   int
 	pending int
 	failed  bool // the last /login answered 5xx
-	t       tally
+	// replaced holds the cookies a successful login replaced: renewal
+	// must have deleted their sessions.
+	replaced []string
+	t        tally
 }
 
 // run sends requests until ctx ends, at most one per tick of limiter.
@@ -131,12 +142,14 @@ func (c *client) step() {
 func (c *client) login() {
 	c.logins++
 	u := fmt.Sprintf("u%d-%d", c.id, c.logins)
+	old := c.cookie
 	code, body, ok := c.send("/login?u=" + u)
 	if !ok {
 		return
 	}
 	if code != 200 {
 		c.failed = c.user != ""
+		c.t.LoginsFailed++
 		return
 	}
 	if body != u+" 0" {
@@ -144,6 +157,13 @@ func (c *client) login() {
 		return
 	}
 	c.t.Logins++
+	if old != "" {
+		if c.cookie == old {
+			c.t.NotRenewed++
+		} else {
+			c.replaced = append(c.replaced, old)
+		}
+	}
 	c.user, c.known, c.pending, c.failed = u, 0, 0, false
 }
 
@@ -247,10 +267,19 @@ func (c *client) send(path string) (code int, body string, ok bool) {
 }
 
 // verify is each client's last read after the traffic stopped and the
-// engine is up: its session and counter must still be there.
+// engine is up: its session and counter must still be there, and every
+// cookie a login replaced must be dead.
 func (c *client) verify() {
-	if c.user == "" {
-		return
+	if c.user != "" {
+		c.do("/read", false)
 	}
-	c.do("/read", false)
+	cur := c.cookie
+	c.t.Renewed += int64(len(c.replaced))
+	for _, old := range c.replaced {
+		c.cookie = old
+		if code, body, ok := c.send("/read"); !ok || code != 200 || body != "anonymous" {
+			c.t.OldIDsAlive++
+		}
+	}
+	c.cookie = cur
 }

@@ -124,7 +124,13 @@ func report(w io.Writer, o options, all []*figures) {
 		{"lost updates (must be 0)", func(f *figures) any { return f.tally.LostUpdates }},
 		{"counter values never written (must be 0)", func(f *figures) any { return f.tally.Phantoms }},
 		{"5xx writes found applied", func(f *figures) any { return f.tally.Ambiguous }},
-		{"sessions stored at the end", func(f *figures) any { return f.Live }},
+		{"ids replaced by a login, still alive at the end (must be 0)", func(f *figures) any {
+			return fmt.Sprintf("%d of %d", f.tally.OldIDsAlive, f.tally.Renewed)
+		}},
+		{"logins that kept the id (must be 0)", func(f *figures) any { return f.tally.NotRenewed }},
+		{"sessions stored at the end (clients; logins answered 5xx)", func(f *figures) any {
+			return fmt.Sprintf("%d (%d; %d)", f.Live, o.Clients, f.tally.LoginsFailed)
+		}},
 		{"goroutines: before store / start / end / after close", func(f *figures) any {
 			return fmt.Sprintf("%d / %d / %d / %d", f.GoroutinesBaseline, f.GoroutinesStart, f.GoroutinesEnd, f.GoroutinesAfterClose)
 		}},

@@ -245,6 +245,8 @@ func (f *figures) check() {
 		{t.LostUpdates, "lost updates"},
 		{t.Phantoms, "counter values no client wrote"},
 		{t.Other, "unexpected answers"},
+		{t.NotRenewed, "logins that kept the session id"},
+		{t.OldIDsAlive, "replaced session ids still alive"},
 	} {
 		if c.n != 0 {
 			f.Violations = append(f.Violations, fmt.Sprintf("%s: %d", c.what, c.n))
