@@ -54,6 +54,11 @@ type liveMessage struct {
 	Values *liveValues `json:"values,omitempty"`
 	Note   string      `json:"note,omitempty"`
 	Error  string      `json:"error,omitempty"`
+	// Retry tells the page to open a new socket once: the session it had
+	// may live on under a new id (a login, a password change in another
+	// tab), which only a new handshake, carrying the browser's new cookie,
+	// can reach. A session really logged out fails that handshake with 401.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // liveSocket serves /live/ws. The session is detached at the handshake
@@ -99,7 +104,7 @@ func (a *app) liveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	end := func(reason string, err error) {
 		a.log.InfoContext(ctx, "live socket: session over", "err", err)
-		wsjson.Write(ctx, conn, liveMessage{Error: reason})
+		wsjson.Write(ctx, conn, liveMessage{Error: reason, Retry: errors.Is(err, seshat.ErrSessionGone)})
 		conn.Close(websocket.StatusPolicyViolation, "session ended")
 		cancel()
 	}
@@ -164,7 +169,7 @@ func (a *app) liveSocket(w http.ResponseWriter, r *http.Request) {
 func endReason(err error) string {
 	switch {
 	case errors.Is(err, seshat.ErrSessionGone):
-		return "This session was logged out or revoked."
+		return "This session was logged out, revoked or renewed."
 	case errors.Is(err, seshat.ErrStoreUnavailable):
 		return "The session store is not answering."
 	}

@@ -91,8 +91,35 @@ func TestLiveSocket(t *testing.T) {
 			o.get("/sessions")
 			o.post("/sessions/revoke-all", nil)
 			m = next(ctx, t, c, func(m liveMessage) bool { return m.Error != "" })
-			if !strings.Contains(m.Error, "revoked") {
-				t.Fatalf("revoked socket: %q", m.Error)
+			if !strings.Contains(m.Error, "revoked") || !m.Retry {
+				t.Fatalf("revoked socket: %+v", m)
+			}
+			// The page's one retry: the revoked browser's handshake is refused.
+			if _, resp, err := b.dial(ctx); err == nil || resp == nil || resp.StatusCode != 401 {
+				t.Fatalf("socket of a revoked session: %v", err)
+			}
+			// A renewal in another tab (a password change) ends the socket
+			// too, and the retry, with the browser's new cookie, carries on.
+			o.get("/live")
+			oc, _, err := o.dial(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer oc.CloseNow()
+			next(ctx, t, oc, func(m liveMessage) bool { return m.Values != nil })
+			o.get("/settings")
+			o.post("/settings/password", url.Values{"current_password": {"password1"}, "new_password": {"password2"}})
+			if m := next(ctx, t, oc, func(m liveMessage) bool { return m.Error != "" }); !m.Retry {
+				t.Fatalf("renewed session's socket: %+v", m)
+			}
+			oc2, _, err := o.dial(ctx)
+			if err != nil {
+				t.Fatalf("retry after a renewal: %v", err)
+			}
+			defer oc2.CloseNow()
+			m = next(ctx, t, oc2, func(m liveMessage) bool { return m.Values != nil })
+			if m.Values.User != "live@example.org" {
+				t.Fatalf("retried socket: %+v", *m.Values)
 			}
 		}
 	})

@@ -6,20 +6,13 @@
   const bump = document.getElementById("live-bump");
   const note = document.getElementById("live-note");
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(scheme + "//" + location.host + "/live/ws");
+  let ws = null;
+  let retried = false; // one new socket after the server says the session moved
 
   const setStatus = (text, cls) => { status.textContent = text; status.className = cls; };
 
-  ws.addEventListener("open", () => { setStatus("connected", "open"); bump.disabled = false; });
-  ws.addEventListener("message", (ev) => {
-    const msg = JSON.parse(ev.data);
-    if (msg.error) {
-      setStatus(msg.error, "closed");
-      bump.disabled = true;
-      return;
-    }
-    if (msg.note) note.textContent = msg.note;
-    for (const [key, value] of Object.entries(msg.values || {})) {
+  const show = (values) => {
+    for (const [key, value] of Object.entries(values || {})) {
       const el = document.querySelector('#live-values [data-key="' + key + '"]');
       if (!el || el.textContent === String(value)) continue;
       el.textContent = value;
@@ -27,12 +20,39 @@
       void el.offsetWidth; // restart the highlight animation
       el.classList.add("flash-live");
     }
-  });
-  ws.addEventListener("close", () => {
-    bump.disabled = true;
-    if (status.className !== "closed") setStatus("disconnected: reload the page", "closed");
-  });
+  };
+
+  const connect = () => {
+    let ended = "";     // why the server ended the socket, if it said
+    let retry = false;
+    ws = new WebSocket(scheme + "//" + location.host + "/live/ws");
+    ws.addEventListener("open", () => { setStatus("connected", "open"); bump.disabled = false; });
+    ws.addEventListener("message", (ev) => {
+      const msg = JSON.parse(ev.data);
+      if (msg.error) {
+        ended = msg.error;
+        retry = !!msg.retry;
+        return;
+      }
+      retried = false;
+      if (msg.note) note.textContent = msg.note;
+      show(msg.values);
+    });
+    ws.addEventListener("close", () => {
+      bump.disabled = true;
+      if (retry && !retried) {
+        // The session may go on under a new id: a new handshake finds out.
+        retried = true;
+        setStatus("reconnecting…", "closed");
+        setTimeout(connect, 300);
+        return;
+      }
+      setStatus((ended || "disconnected") + " Reload the page.", "closed");
+    });
+  };
+
   bump.addEventListener("click", () => {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ op: "bump" }));
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ op: "bump" }));
   });
+  connect();
 })();
