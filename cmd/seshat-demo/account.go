@@ -112,10 +112,15 @@ func (a *app) userSessions(ctx context.Context, ui seshat.UserIndex, userID, cur
 			return nil, fmt.Errorf("load session: %w", err)
 		}
 		var li loginInfo
-		if raw, ok := rec.Values[keyLogin]; ok {
-			if v, err := taggedjson.Unmarshal(raw); err == nil {
-				taggedjson.Convert(v, &li)
-			}
+		raw, ok := rec.Values[keyLogin]
+		if !ok {
+			// Every login records keyLogin; a record without it is an id
+			// retired by a renewal, kept a few seconds to forward
+			// requests still carrying it to the session's new id.
+			continue
+		}
+		if v, err := taggedjson.Unmarshal(raw); err == nil {
+			taggedjson.Convert(v, &li)
 		}
 		rows = append(rows, sessionRow{
 			key:     in.Key,

@@ -101,6 +101,13 @@ func newApp(cfg config) (*app, error) {
 		now:       cfg.Now,
 		throttle:  throttle{now: cfg.Now},
 	}
+	// With a store, an id older than an hour is replaced at the next
+	// request (OWASP's renewal timeout): a stolen id stops working even
+	// while the session lives on. Cookie mode has no id to replace.
+	var renewAfter time.Duration
+	if a.store != nil {
+		renewAfter = time.Hour
+	}
 	var err error
 	a.sm, err = seshat.New(seshat.Config{
 		Keys:          [][]byte{cfg.Secret},
@@ -111,6 +118,7 @@ func newApp(cfg config) (*app, error) {
 		// login whatever happens; "remember me" logs the user in again.
 		IdleTimeout:     idleTimeout,
 		AbsoluteTimeout: absoluteTimeout,
+		RenewAfter:      renewAfter,
 		// The user's generation, raised by a password change and by "log
 		// out everywhere", revokes every older session: in cookie mode,
 		// where no server state can be deleted, this is what ends them.

@@ -28,11 +28,11 @@ type testApp struct {
 // "cookie", or a server URL) with a fresh users database.
 func newTestApp(t *testing.T, storeURL string) *testApp {
 	t.Helper()
-	return newTestAppLog(t, storeURL, slog.New(slog.DiscardHandler))
+	return newTestAppWith(t, storeURL, nil)
 }
 
-// newTestAppLog is newTestApp with the given logger.
-func newTestAppLog(t *testing.T, storeURL string, logger *slog.Logger) *testApp {
+// newTestAppWith is newTestApp with the configuration changed by edit.
+func newTestAppWith(t *testing.T, storeURL string, edit func(*config)) *testApp {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -46,11 +46,15 @@ func newTestAppLog(t *testing.T, storeURL string, logger *slog.Logger) *testApp 
 		t.Fatal(err)
 	}
 	t.Cleanup(st.close)
-	a, err := newApp(config{
+	cfg := config{
 		Secret: []byte("a test secret that is long enough, 32+ bytes"),
 		Store:  st, Users: users, Argon: cheapArgon,
-		Logger: logger, LivePoll: 20 * time.Millisecond,
-	})
+		Logger: slog.New(slog.DiscardHandler), LivePoll: 20 * time.Millisecond,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := newApp(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

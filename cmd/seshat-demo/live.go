@@ -144,8 +144,14 @@ func (a *app) liveSocket(w http.ResponseWriter, r *http.Request) {
 		if cmd.Op != "bump" {
 			continue
 		}
-		// The socket is the only writer of live_bumps, so its copy is
-		// current; Save merges just this key into the stored session.
+		// Reload first: the session may have moved to a new id (renewal)
+		// since the last poll. The socket is the only writer of
+		// live_bumps, so its copy is then current; Save merges just this
+		// key into the stored session.
+		if err := d.Reload(ctx); err != nil {
+			end(endReason(err), err)
+			return
+		}
 		if err := d.Set(keyBumps, seshat.GetOr(d.Session, keyBumps, int64(0))+1); err != nil {
 			end("The session cannot be changed.", err)
 			return

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,4 +124,49 @@ func TestLiveSocket(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLiveSurvivesRenewal: with a store, an id older than an hour is
+// replaced at the next request (Config.RenewAfter). An open /live socket
+// follows its session to the new id: its writes land in the live session,
+// and the sessions page shows one row, not the retired id.
+func TestLiveSurvivesRenewal(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	ta := newTestAppWith(t, "", func(c *config) { c.Now = clock })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b := ta.browser(t)
+	b.signup("renew@example.org", "password1")
+	b.login("renew@example.org", "password1", false)
+	b.get("/live")
+	c, _, err := b.dial(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	next(ctx, t, c, func(m liveMessage) bool { return m.Values != nil })
+
+	before := b.cookie("session")
+	mu.Lock()
+	now = now.Add(61 * time.Minute)
+	mu.Unlock()
+	p := b.get("/sessions")
+	if b.cookie("session") == before {
+		t.Fatal("the session id was not renewed after RenewAfter")
+	}
+	if n := len(rowRe.FindAllString(p.body, -1)); n != 1 {
+		t.Fatalf("%d session rows after a renewal, want 1", n)
+	}
+	if err := wsjson.Write(ctx, c, map[string]string{"op": "bump"}); err != nil {
+		t.Fatal(err)
+	}
+	m := next(ctx, t, c, func(m liveMessage) bool { return m.Error != "" || (m.Values != nil && m.Values.Bumps == 1) })
+	if m.Error != "" {
+		t.Fatalf("socket after a renewal: %+v", m)
+	}
+	if got := bumpsRe.FindStringSubmatch(b.get("/live").body); got == nil || got[1] != "1" {
+		t.Fatalf("live_bumps in the renewed session = %v, want 1", got)
+	}
 }

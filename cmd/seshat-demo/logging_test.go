@@ -35,7 +35,9 @@ var fingerprintRe = regexp.MustCompile(`<code id="session-fingerprint">session=(
 // fingerprint, the one the home page shows, and never the cookie.
 func TestRequestLogFingerprint(t *testing.T) {
 	var buf syncBuffer
-	ta := newTestAppLog(t, "", slog.New(sessionlog.NewHandler(slog.NewTextHandler(&buf, nil), nil)))
+	ta := newTestAppWith(t, "", func(c *config) {
+		c.Logger = slog.New(sessionlog.NewHandler(slog.NewTextHandler(&buf, nil), nil))
+	})
 	b := ta.browser(t)
 	b.get("/")
 	p := b.get("/")
