@@ -245,8 +245,8 @@ func (c *client) send(path string) (code int, body string, ok bool) {
 			c.t.FiveXXInOutage++
 		} else {
 			c.t.FiveXXOutside++
-			fmt.Fprintf(c.out.log, "%d on %s outside an outage window, at %s (%s)\n",
-				resp.StatusCode, path, start.Format("15:04:05.000"), bytes.TrimSpace(b))
+			fmt.Fprintf(c.out.log, "%d on %s outside an outage window, sent at %s, answered after %s (%s)\n",
+				resp.StatusCode, path, start.Format("15:04:05.000"), time.Since(start).Round(time.Millisecond), bytes.TrimSpace(b))
 		}
 		return resp.StatusCode, "", true
 	}
