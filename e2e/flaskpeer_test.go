@@ -1,17 +1,18 @@
 package e2e
 
 import (
+	"context"
 	"errors"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/seshat-go/seshat/internal/pyproc"
 	"github.com/seshat-go/seshat/internal/testenv"
 )
 
@@ -27,19 +28,14 @@ func flaskPython(t testing.TB) string {
 	}
 	var errs []error
 	for _, py := range candidates {
-		out, err := exec.Command(py, "-c", "import flask, flask_login").CombinedOutput()
+		out, err := pyproc.Run(context.Background(), py, "", "import flask, flask_login")
 		if err == nil {
 			return py
 		}
-		errs = append(errs, errors.New(py+": "+strings.TrimSpace(lastLine(string(out)))+" ("+err.Error()+")"))
+		errs = append(errs, errors.New(py+": "+pyproc.LastLine(out)+" ("+err.Error()+")"))
 	}
 	testenv.Unavailable(t, "Python with Flask and Flask-Login", errors.Join(errs...))
 	return ""
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	return s[strings.LastIndex(s, "\n")+1:]
 }
 
 var flaskReady = regexp.MustCompile(`flaskpeer listening on (http://\S+)`)
@@ -48,9 +44,7 @@ var flaskReady = regexp.MustCompile(`flaskpeer listening on (http://\S+)`)
 // and stops it by PID when t ends.
 func startFlaskPeer(t testing.TB, python, secret, db string) string {
 	t.Helper()
-	cmd := exec.Command(python, filepath.Join("flaskpeer", "app.py"))
-	cmd.Env = append(os.Environ(), "FLASKPEER_SECRET_KEY="+secret, "FLASKPEER_DB="+db,
-		"PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1")
+	cmd := pyproc.Command(python, filepath.Join("flaskpeer", "app.py"), "FLASKPEER_SECRET_KEY="+secret, "FLASKPEER_DB="+db)
 	p, u, err := startProcess("flask peer", cmd, flaskReady)
 	if err != nil {
 		t.Fatal(err)

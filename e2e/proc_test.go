@@ -7,9 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seshat-go/seshat/internal/pyproc"
 )
 
 // process is a server the tests started: the demo app or the Flask peer.
@@ -17,10 +18,8 @@ import (
 // kept for the log of a failed test.
 type process struct {
 	name   string
-	cmd    *exec.Cmd
+	proc   *pyproc.Process
 	output *os.File // stdout (but the ready line) and stderr; an *os.File is safe for both writers
-	waited chan struct{}
-	stdin  io.Closer
 }
 
 // startTimeout bounds how long a server may take to print its ready line.
@@ -35,35 +34,27 @@ func startProcess(name string, cmd *exec.Cmd, ready *regexp.Regexp) (*process, s
 	if err != nil {
 		return nil, "", err
 	}
-	p := &process{name: name, cmd: cmd, output: out, waited: make(chan struct{})}
 	setParentDeath(cmd)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, "", err
-	}
-	p.stdin = stdin
 	found := make(chan string, 1)
 	cmd.Stdout = &lineWatcher{ready: ready, found: found, rest: out}
 	cmd.Stderr = out
-	if err := cmd.Start(); err != nil {
+	proc, err := pyproc.Start(cmd)
+	if err != nil {
 		out.Close()
 		os.Remove(out.Name())
 		return nil, "", fmt.Errorf("start %s: %w", name, err)
 	}
-	go func() {
-		_ = cmd.Wait()
-		close(p.waited)
-	}()
+	p := &process{name: name, proc: proc, output: out}
 	fail := func(format string, args ...any) (*process, string, error) {
 		err := fmt.Errorf(format, args...)
-		err = fmt.Errorf("%s (pid %d) %w; output:\n%s", name, cmd.Process.Pid, err, p.printed())
+		err = fmt.Errorf("%s (pid %d) %w; output:\n%s", name, proc.PID(), err, p.printed())
 		p.stop()
 		return nil, "", err
 	}
 	select {
 	case v := <-found:
 		return p, v, nil
-	case <-p.waited:
+	case <-proc.Exited():
 		return fail("exited without printing a line matching %q", ready)
 	case <-time.After(startTimeout):
 		return fail("printed no line matching %q within %v", ready, startTimeout)
@@ -108,18 +99,10 @@ func (w *lineWatcher) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// stop ends the process by its PID: stdin closed, SIGTERM, SIGKILL after
-// five seconds; it waits so no zombie is left. os.Process never signals a
-// PID that was already reaped.
+// stop ends the process by its PID (see pyproc.Process.Stop) and removes
+// its output file.
 func (p *process) stop() {
-	_ = p.stdin.Close()
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.waited:
-	case <-time.After(5 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.waited
-	}
+	p.proc.Stop()
 	p.output.Close()
 	os.Remove(p.output.Name())
 }
@@ -138,7 +121,7 @@ func (p *process) printed() string {
 func (p *process) logOnFailure(t testing.TB) {
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("%s (pid %d) output so far:\n%s", p.name, p.cmd.Process.Pid, p.printed())
+			t.Logf("%s (pid %d) output so far:\n%s", p.name, p.proc.PID(), p.printed())
 		}
 	})
 }

@@ -10,13 +10,13 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seshat-go/seshat/internal/flaskvectors"
+	"github.com/seshat-go/seshat/internal/pyproc"
 	"github.com/seshat-go/seshat/internal/testenv"
 	"github.com/seshat-go/seshat/taggedjson"
 )
@@ -48,12 +48,7 @@ for line in sys.stdin:
 
 // python returns the interpreter for live tests: SESHAT_FLASK22_PYTHON or
 // /usr/bin/python3 (Debian's, the one Flask-Session 0.3.2 runs under).
-func python() string {
-	if p := os.Getenv("SESHAT_FLASK22_PYTHON"); p != "" {
-		return p
-	}
-	return "/usr/bin/python3"
-}
+func python() string { return pyproc.Interpreter("SESHAT_FLASK22_PYTHON", "/usr/bin/python3") }
 
 type oracle struct {
 	t   *testing.T
@@ -70,43 +65,23 @@ type oracleResp struct {
 // startOracle runs oracleScript under Python; it stops when the test ends.
 func startOracle(t *testing.T) *oracle {
 	py := python()
-	if _, err := exec.LookPath(py); err != nil {
-		testenv.Unavailable(t, "python3 ("+py+")", err)
-	}
+	pyproc.Require(t, "python3 ("+py+")", py, "import json, pickle, pickletools")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	cmd := exec.CommandContext(ctx, py, "-c", oracleScript)
-	stdin, err := cmd.StdinPipe()
+	p, err := pyproc.Start(exec.CommandContext(ctx, py, "-c", oracleScript))
 	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
 		cancel()
 		testenv.Unavailable(t, "python3 ("+py+")", err)
 	}
 	t.Cleanup(func() {
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
+		p.Stop()
 		cancel()
-		if t.Failed() && stderr.Len() > 0 {
-			t.Logf("python stderr:\n%s", stderr.String())
+		if s := p.Stderr(); t.Failed() && s != "" {
+			t.Logf("python stderr:\n%s", s)
 		}
 	})
-	sc := bufio.NewScanner(stdout)
+	sc := bufio.NewScanner(p.Stdout)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	return &oracle{t: t, in: json.NewEncoder(stdin), out: sc}
+	return &oracle{t: t, in: json.NewEncoder(p.Stdin), out: sc}
 }
 
 func (o *oracle) ask(req map[string]any) oracleResp {

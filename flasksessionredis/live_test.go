@@ -1,7 +1,6 @@
 package flasksessionredis
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,18 +10,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/flasksession"
 	"github.com/seshat-go/seshat/internal/flaskvectors"
+	"github.com/seshat-go/seshat/internal/pyproc"
 	"github.com/seshat-go/seshat/internal/testenv"
 )
 
@@ -30,34 +28,19 @@ import (
 // cookie-mode tokens with it (unused here: the store carries the session).
 const liveSecret = "flask-session-live-test-secret-0123456789"
 
-// python is the interpreter with Debian's Flask-Session 0.3.2:
-// $SESHAT_FLASK22_PYTHON or /usr/bin/python3.
-func python() string {
-	if p := os.Getenv("SESHAT_FLASK22_PYTHON"); p != "" {
-		return p
-	}
-	return "/usr/bin/python3"
-}
-
-// requirePython skips (or fails, per testenv) unless the interpreter can
-// import Flask-Session and the given extra modules.
+// requirePython skips (or fails, per testenv) unless python() can import Flask-Session and the given extra modules.
 func requirePython(t *testing.T, modules ...string) {
 	t.Helper()
 	py := python()
-	if _, err := exec.LookPath(py); err != nil {
-		testenv.Unavailable(t, "python3 with Flask-Session ("+py+")", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	imports := strings.Join(append([]string{"flask", "flask_session", "cachelib"}, modules...), ", ")
-	out, err := exec.CommandContext(ctx, py, "-c", "import "+imports+"; print(flask_session.__version__)").CombinedOutput()
-	if err != nil {
-		testenv.Unavailable(t, "python3 with "+imports, fmt.Errorf("%v: %s", err, bytes.TrimSpace(out)))
-	}
-	if v := strings.TrimSpace(string(out)); v != "0.3.2" {
+	v := pyproc.Require(t, "python3 with "+imports+" ("+py+")", py, "import "+imports+"; print(flask_session.__version__)")
+	if v != "0.3.2" {
 		testenv.Unavailable(t, "Flask-Session 0.3.2", fmt.Errorf("%s has Flask-Session %s", py, v))
 	}
 }
+
+// python is the interpreter with Debian's Flask-Session 0.3.2.
+func python() string { return pyproc.Interpreter("SESHAT_FLASK22_PYTHON", "/usr/bin/python3") }
 
 // flaskApp is testdata/flaskapp.py running in its own process.
 type flaskApp struct {
@@ -71,77 +54,14 @@ func startFlask(t *testing.T, env map[string]string) *flaskApp {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	script := filepath.Join(filepath.Dir(file), "testdata", "flaskapp.py")
-	cmd := exec.Command(python(), script)
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1")
+	var extra []string
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		extra = append(extra, k+"="+v)
 	}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	waited := make(chan struct{})
-	go func() { cmd.Wait(); close(waited) }()
-	t.Cleanup(func() {
-		stdin.Close() // the app exits when its stdin closes
-		select {
-		case <-waited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill() // this process only, by its PID
-			<-waited
-		}
-		if t.Failed() {
-			t.Logf("flask app (pid %d) stderr:\n%s", pid, stderr.String())
-		}
-	})
-	port := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			port <- strings.TrimSpace(sc.Text())
-		}
-		close(port)
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case p := <-port:
-		if p == "" {
-			t.Fatalf("flask app (pid %d) printed no port; stderr:\n%s", pid, stderr.String())
-		}
-		a := &flaskApp{URL: "http://127.0.0.1:" + p, PID: pid}
-		t.Logf("flask app pid %d on 127.0.0.1:%s: %s", pid, p, bytes.TrimSpace(call(t, "GET", a.URL+"/versions", "", "").body))
-		return a
-	case <-time.After(30 * time.Second):
-		t.Fatalf("flask app (pid %d) did not start; stderr:\n%s", pid, stderr.String())
-	}
-	return nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	p, u := pyproc.Serve(t, "flask app", pyproc.Command(python(), script, extra...))
+	a := &flaskApp{URL: u, PID: p.PID()}
+	t.Logf("flask app pid %d on %s: %s", a.PID, u, bytes.TrimSpace(call(t, "GET", a.URL+"/versions", "", "").body))
+	return a
 }
 
 // goApp is a seshat app with the same routes as the Flask app.

@@ -1,8 +1,6 @@
 package interop_test
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,21 +9,17 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/csrf"
 	"github.com/seshat-go/seshat/flash"
-	"github.com/seshat-go/seshat/internal/testenv"
+	"github.com/seshat-go/seshat/internal/pyproc"
 	"github.com/seshat-go/seshat/taggedjson"
 )
 
@@ -33,92 +27,17 @@ import (
 // the CSRF tokens).
 const wtfKey = "interop-wtf-secret-key-0123456789abcdef"
 
-// wtfPython is the interpreter with Flask 2.2 and Flask-WTF 1.1.1.
-func wtfPython() string {
-	if p := os.Getenv("SESHAT_FLASK22_PYTHON"); p != "" {
-		return p
-	}
-	return "/usr/bin/python3"
-}
-
-// startWTFFlask runs flaskapp/wtf_app.py and returns its base URL; the app is
-// stopped by PID when t ends.
+// startWTFFlask runs flaskapp/wtf_app.py under the interpreter with Flask
+// 2.2 and Flask-WTF 1.1.1 and returns its base URL; the app is stopped by
+// PID when t ends.
 func startWTFFlask(t *testing.T) string {
 	t.Helper()
-	py := wtfPython()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, py, "-c", "import flask, flask_wtf").CombinedOutput(); err != nil {
-		testenv.Unavailable(t, py+" with Flask and Flask-WTF", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out))))
-	}
+	py := pyproc.Interpreter("SESHAT_FLASK22_PYTHON", "/usr/bin/python3")
+	pyproc.Require(t, py+" with Flask and Flask-WTF", py, "import flask, flask_wtf")
 	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command(py, filepath.Join(filepath.Dir(file), "flaskapp", "wtf_app.py"))
-	cmd.Env = append(os.Environ(), "FLASKAPP_SECRET_KEY="+wtfKey, "PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr wtfStderr
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(waited) }()
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-waited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-waited
-		}
-		if t.Failed() {
-			t.Logf("wtf_app.py (pid %d) stderr:\n%s", cmd.Process.Pid, stderr.String())
-		}
-	})
-	port := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			port <- strings.TrimSpace(sc.Text())
-		}
-		close(port)
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case p := <-port:
-		if p == "" {
-			t.Fatalf("wtf_app.py printed no port; stderr:\n%s", stderr.String())
-		}
-		return "http://127.0.0.1:" + p
-	case <-time.After(20 * time.Second):
-		t.Fatalf("wtf_app.py did not start; stderr:\n%s", stderr.String())
-	}
-	return ""
-}
-
-// wtfStderr collects the app's stderr for failure logs.
-type wtfStderr struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (w *wtfStderr) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *wtfStderr) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
+	cmd := pyproc.Command(py, filepath.Join(filepath.Dir(file), "flaskapp", "wtf_app.py"), "FLASKAPP_SECRET_KEY="+wtfKey)
+	_, u := pyproc.Serve(t, "wtf_app.py", cmd)
+	return u
 }
 
 // startWTFGo serves the same routes with seshat, csrf and flash. Flask's

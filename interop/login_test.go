@@ -6,7 +6,6 @@ package interop_test
 // remember mode, the remember cookie.
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,18 +13,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/seshat-go/seshat"
-	"github.com/seshat-go/seshat/internal/testenv"
+	"github.com/seshat-go/seshat/internal/pyproc"
 	"github.com/seshat-go/seshat/login"
 )
 
@@ -39,27 +35,7 @@ const (
 
 // loginFlask is the running Flask + Flask-Login app.
 type loginFlask struct {
-	url    string
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *loginBuf
-}
-
-type loginBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *loginBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *loginBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	url string
 }
 
 // startLoginFlask starts flaskapp/login_app.py, or skips (fails with
@@ -67,64 +43,15 @@ func (l *loginBuf) String() string {
 // Flask-Login.
 func startLoginFlask(t *testing.T, protection string) *loginFlask {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, loginPython, "-c", "import flask, flask_login; print(flask_login.__version__)").CombinedOutput()
-	if err != nil {
-		testenv.Unavailable(t, loginPython+" with flask_login", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out))))
-		return nil
-	}
-	if v := strings.TrimSpace(string(out)); v != "0.6.2" {
+	v := pyproc.Require(t, loginPython+" with flask_login", loginPython, "import flask, flask_login; print(flask_login.__version__)")
+	if v != "0.6.2" {
 		t.Logf("Flask-Login %s (the vectors are from 0.6.2)", v)
 	}
 	_, file, _, _ := runtime.Caller(0)
-	cmd := exec.Command(loginPython, filepath.Join(filepath.Dir(file), "flaskapp", "login_app.py"))
-	cmd.Env = append(os.Environ(), "LOGINAPP_SECRET_KEY="+loginSecret, "LOGINAPP_PROTECTION="+protection)
-	f := &loginFlask{cmd: cmd, stderr: &loginBuf{}}
-	cmd.Stderr = f.stderr
-	if f.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		f.stdin.Close() // the app exits at EOF on stdin
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill() // only the process this test started
-			<-done
-		}
-		if t.Failed() {
-			t.Logf("flask login app stderr:\n%s", f.stderr.String())
-		}
-	})
-	port := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			port <- strings.TrimSpace(sc.Text())
-		}
-		close(port)
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case p, ok := <-port:
-		if !ok || p == "" {
-			t.Fatalf("flask login app printed no port; stderr:\n%s", f.stderr.String())
-		}
-		f.url = "http://127.0.0.1:" + p
-	case <-time.After(20 * time.Second):
-		t.Fatalf("flask login app did not start; stderr:\n%s", f.stderr.String())
-	}
-	return f
+	cmd := pyproc.Command(loginPython, filepath.Join(filepath.Dir(file), "flaskapp", "login_app.py"),
+		"LOGINAPP_SECRET_KEY="+loginSecret, "LOGINAPP_PROTECTION="+protection)
+	_, u := pyproc.Serve(t, "flask login app", cmd)
+	return &loginFlask{url: u}
 }
 
 type loginTestUser string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/seshat-go/seshat/internal/testenv"
+	"github.com/seshat-go/seshat/internal/pyproc"
 	"github.com/seshat-go/seshat/twofactor"
 )
 
@@ -93,17 +92,9 @@ func TestFlaskSecurityReadsPendingLogin(t *testing.T) {
 
 func requireFlaskSecurity(t *testing.T) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, debianPython, "-c", "import flask_security; print(flask_security.__version__)")
-	cmd.Dir = t.TempDir()
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		testenv.Unavailable(t, debianPython+" with flask_security (apt-get install python3-flask-security)",
-			fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out))))
-		return
-	}
-	t.Logf("Flask-Security-Too %s", strings.TrimSpace(string(out)))
+	v := pyproc.Require(t, debianPython+" with flask_security (apt-get install python3-flask-security)",
+		debianPython, "import flask_security; print(flask_security.__version__)")
+	t.Logf("Flask-Security-Too %s", v)
 }
 
 func runFlaskSecurity(t *testing.T, cookie string) []byte {

@@ -11,8 +11,6 @@
 package flaskproc
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,9 +24,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seshat-go/seshat/internal/pyproc"
 )
 
 // RequireEnv is the environment variable that turns skips into failures.
@@ -64,12 +63,7 @@ var Flavors = []Flavor{Flask31, Flask22}
 func (f Flavor) Is31() bool { return strings.HasPrefix(f.VersionPrefix, "3.") }
 
 // Python returns the interpreter the flavor runs.
-func (f Flavor) Python() string {
-	if p := os.Getenv(f.PythonEnv); p != "" {
-		return p
-	}
-	return f.DefaultPython
-}
+func (f Flavor) Python() string { return pyproc.Interpreter(f.PythonEnv, f.DefaultPython) }
 
 // Config is the Flask app's configuration; the zero value is Flask's default
 // configuration with no secret key (Pool.Get requires SecretKey).
@@ -105,8 +99,6 @@ func (c Config) env() []string {
 		"FLASKAPP_COOKIE_PARTITIONED=" + strconv.FormatBool(c.Partitioned),
 		"FLASKAPP_REFRESH=" + strconv.FormatBool(!c.NoRefresh),
 		"FLASKAPP_QUIET=1",
-		"PYTHONDONTWRITEBYTECODE=1",
-		"PYTHONUNBUFFERED=1",
 	}
 	lifetime := ""
 	if c.Lifetime > 0 {
@@ -127,17 +119,11 @@ type App struct {
 	// Flavor is the flavor the app runs.
 	Flavor Flavor
 
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stderr *syncBuffer
-	waited chan struct{}
+	proc *pyproc.Process
 }
 
 // Stderr returns what the app wrote to stderr so far (Flask's tracebacks).
-func (a *App) Stderr() string { return a.stderr.String() }
-
-// startTimeout bounds how long an app may take to print its port.
-const startTimeout = 20 * time.Second
+func (a *App) Stderr() string { return a.proc.Stderr() }
 
 // Pool shares apps between tests: each distinct (flavor, configuration) is
 // started once, on first use, and runs until Close. Use one Pool per test
@@ -215,7 +201,7 @@ func (p *Pool) Close() {
 	var wg sync.WaitGroup
 	for _, e := range entries {
 		if e.app != nil {
-			wg.Go(e.app.stop)
+			wg.Go(e.app.proc.Stop)
 		}
 	}
 	wg.Wait()
@@ -251,14 +237,13 @@ func check(f Flavor) error {
 	if err != nil {
 		return fmt.Errorf("interpreter %q not found (set %s): %w", py, f.PythonEnv, err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), pyproc.StartTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "-c",
-		"import flask, werkzeug.serving, itsdangerous, importlib.metadata as m; print(m.version('flask'))").CombinedOutput()
+	v, err := pyproc.Run(ctx, path, "",
+		"import flask, werkzeug.serving, itsdangerous, importlib.metadata as m; print(m.version('flask'))")
 	if err != nil {
-		return fmt.Errorf("%s cannot import Flask: %v: %s", py, err, lastLine(out))
+		return fmt.Errorf("%s cannot import Flask: %v: %s", py, err, pyproc.LastLine(v))
 	}
-	v := strings.TrimSpace(string(out))
 	if !strings.HasPrefix(v, f.VersionPrefix) {
 		return fmt.Errorf("%s has Flask %s, want %sx (set %s)", py, v, f.VersionPrefix, f.PythonEnv)
 	}
@@ -266,11 +251,6 @@ func check(f Flavor) error {
 		return fmt.Errorf("flask app: %w", err)
 	}
 	return nil
-}
-
-func lastLine(b []byte) string {
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	return lines[len(lines)-1]
 }
 
 // appPath returns the path of interop/flaskapp/app.py, found from this
@@ -284,52 +264,23 @@ func start(f Flavor, cfg Config) (*App, error) {
 	if cfg.SecretKey == "" {
 		return nil, errors.New("flaskproc: Config.SecretKey is required")
 	}
-	cmd := exec.Command(f.Python(), appPath())
-	cmd.Env = append(os.Environ(), cfg.env()...)
-	stdin, err := cmd.StdinPipe()
+	proc, err := pyproc.Start(pyproc.Command(f.Python(), appPath(), cfg.env()...))
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
+	a := &App{Flavor: f, PID: proc.PID(), proc: proc}
+	port, err := proc.ReadPort(pyproc.StartTimeout)
 	if err != nil {
-		return nil, err
+		proc.Stop()
+		return nil, fmt.Errorf("flask app: %w", err)
 	}
-	a := &App{Flavor: f, cmd: cmd, stdin: stdin, stderr: new(syncBuffer), waited: make(chan struct{})}
-	cmd.Stderr = a.stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	a.PID = cmd.Process.Pid
-	go func() {
-		_ = cmd.Wait()
-		close(a.waited)
-	}()
-	port := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			port <- strings.TrimSpace(sc.Text())
-		}
-		close(port)
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case p, ok := <-port:
-		if _, err := strconv.Atoi(p); !ok || err != nil {
-			a.stop()
-			return nil, fmt.Errorf("flask app (pid %d) did not print its port (got %q); stderr:\n%s", a.PID, p, a.Stderr())
-		}
-		a.URL = "http://127.0.0.1:" + p
-	case <-time.After(startTimeout):
-		a.stop()
-		return nil, fmt.Errorf("flask app (pid %d) printed no port within %v; stderr:\n%s", a.PID, startTimeout, a.Stderr())
-	}
+	a.URL = "http://127.0.0.1:" + port
 	if err := a.loadVersions(cfg.ServerName); err != nil {
-		a.stop()
+		a.proc.Stop()
 		return nil, err
 	}
 	if got := a.Versions["flask"]; !strings.HasPrefix(got, f.VersionPrefix) {
-		a.stop()
+		a.proc.Stop()
 		return nil, fmt.Errorf("flask app reports Flask %s, want %sx", got, f.VersionPrefix)
 	}
 	return a, nil
@@ -358,39 +309,4 @@ func (a *App) loadVersions(host string) error {
 		return fmt.Errorf("flask app: /versions: %w", err)
 	}
 	return nil
-}
-
-// stop ends the app by its PID: it closes the app's stdin (the app exits at
-// end of file), sends SIGTERM, and SIGKILL if it is still there after a few
-// seconds. It waits for the process so no zombie is left. The signals go
-// through os.Process, which never signals a PID that was already reaped.
-func (a *App) stop() {
-	_ = a.stdin.Close()
-	_ = a.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-a.waited:
-		return
-	case <-time.After(5 * time.Second):
-	}
-	_ = a.cmd.Process.Kill()
-	<-a.waited
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's writer goroutine and
-// the test reading it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
