@@ -5,7 +5,7 @@
 # request; heap per idle session. Several rounds, contenders in a rotated
 # order each round, so each ratio is a median of ratios taken minutes apart.
 #
-#   bench/run.sh                 # defaults: 3 rounds of 5 s per route, ~11 min
+#   bench/run.sh                 # defaults: 3 rounds of 5 s per route, ~13 min
 #   QUICK=1 bench/run.sh         # smoke test: 1 round of 1 s per route, ~2 min
 #   CONTENDERS="seshat-cookie scs-memstore" ROUNDS=5 bench/run.sh
 #
