@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
 )
 
 // engine is a database server this program starts, restarts and stops
@@ -103,7 +105,10 @@ func (e *redisEngine) Addr() string { return "127.0.0.1:" + strconv.Itoa(e.port)
 func (e *redisEngine) Start(ctx context.Context) error {
 	cmd := exec.Command(e.bin, "--port", strconv.Itoa(e.port), "--bind", "127.0.0.1",
 		"--dir", e.dir, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-		"--daemonize", "no", "--protected-mode", "yes")
+		"--daemonize", "no", "--protected-mode", "yes",
+		// Record every event (fsync, fork, command) that blocks Redis for
+		// 100 ms or more; the soak prints LATENCY LATEST at the end.
+		"--latency-monitor-threshold", "100")
 	p, err := startProc(cmd, filepath.Join(e.dir, "redis.log"))
 	if err != nil {
 		return err
@@ -245,4 +250,17 @@ func (e *pgEngine) Stop(crash bool) error {
 	err := e.p.stop(sig)
 	e.p = nil
 	return err
+}
+
+// reportLatency writes Redis's LATENCY LATEST (events that blocked it for
+// 100 ms or more since its last start: event, time, last and worst ms).
+func (e *redisEngine) reportLatency(ctx context.Context, w io.Writer) {
+	c := redis.NewClient(&redis.Options{Addr: e.Addr()})
+	defer c.Close()
+	v, err := c.Do(ctx, "LATENCY", "LATEST").Slice()
+	if err != nil {
+		fmt.Fprintln(w, "redis: LATENCY LATEST:", err)
+		return
+	}
+	fmt.Fprintf(w, "redis: LATENCY LATEST since the last restart (event, unix time, last ms, max ms): %v\n", v)
 }

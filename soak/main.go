@@ -45,7 +45,7 @@ func main() {
 	flag.IntVar(&o.Port, "port", 0, "first engine port (redis; postgres gets the next); 0 picks free loopback ports")
 	flag.StringVar(&o.RedisBin, "redis-server", "redis-server", "redis-server binary")
 	flag.StringVar(&o.PGBin, "pg-bin", "/usr/lib/postgresql/15/bin", "directory holding initdb and postgres")
-	keep := flag.Bool("keep", false, "keep the work directory (engine logs)")
+	keep := flag.Bool("keep", false, "keep the work directory (engine logs; its path goes to stderr)")
 	flag.Parse()
 	// go-redis logs every failed redial while the engine is down.
 	redis.SetLogger(quietRedis{})
@@ -58,6 +58,9 @@ func main() {
 		fatal(err)
 	}
 	o.WorkDir = dir
+	if *keep {
+		fmt.Fprintln(os.Stderr, "soak: work directory", dir)
+	}
 	if !*keep {
 		defer os.RemoveAll(dir)
 	}
@@ -72,7 +75,9 @@ func main() {
 	}
 	for _, f := range all {
 		if len(f.Violations) > 0 {
-			os.RemoveAll(dir)
+			if !*keep {
+				os.RemoveAll(dir)
+			}
 			os.Exit(1)
 		}
 	}

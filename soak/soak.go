@@ -176,6 +176,9 @@ func soak(ctx context.Context, o options, e engine, open func() (storeUnder, err
 			case <-time.After(time.Until(at)):
 			}
 			fmt.Fprintf(o.Log, "%s: restart %d (crash %v) at %s\n", e.Name(), i, i%2 == 0, time.Now().Format(time.TimeOnly))
+			if r, ok := e.(*redisEngine); ok {
+				r.reportLatency(ctx, o.Log)
+			}
 			began := time.Now()
 			out.begin()
 			// Odd restarts are clean shutdowns, even ones crashes.
@@ -215,6 +218,9 @@ func soak(ctx context.Context, o options, e engine, open func() (storeUnder, err
 		f.tally.add(&c.t)
 	}
 	f.RequestsPerSecond = float64(f.tally.Requests) / elapsed.Seconds()
+	if r, ok := e.(*redisEngine); ok {
+		r.reportLatency(ctx, o.Log)
+	}
 	if it, ok := su.store.(seshat.Iterator); ok {
 		it.Iterate(ctx, func(seshat.SessionInfo) error { f.Live++; return nil })
 	}
