@@ -77,7 +77,10 @@ untouched_s=$(seconds "$UNTOUCHED_DURATION")
 per_conn=$((CONNECTIONS / THREADS))
 ((per_conn >= 1)) || { echo "run.sh: CONNECTIONS must be at least THREADS" >&2; exit 1; }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/seshat-bench.XXXXXX")
+# Under the user's cache directory rather than /tmp: on a shared machine a
+# cleanup of /tmp by another job removed it mid-run (twice).
+mkdir -p "${XDG_CACHE_HOME:-$HOME/.cache}/seshat-bench"
+tmp=$(mktemp -d "${XDG_CACHE_HOME:-$HOME/.cache}/seshat-bench/run.XXXXXX")
 server_pid=""
 redis_pid=""
 # stop PID: TERM, wait up to 10 s, then KILL; only ever a process we started.
