@@ -509,7 +509,17 @@ func (s *Store) queryIDs(ctx context.Context, st *sql.Stmt, op string, args ...a
 	}
 	defer rows.Close()
 	var ids []string
-	cols, _ := rows.Columns()
+	// Columns fails when the rows were closed under us: the connection broke
+	// after the query was sent, or the context (the sweeper's, cancelled by
+	// Close) ended. Without the check dest is empty and dest[0] panics in the
+	// background sweeper, which CI saw once when a test stopped its server.
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	if len(cols) == 0 {
+		return nil, unavailable(op, errors.New("query returned no columns"))
+	}
 	dest := make([]any, len(cols))
 	var id []byte
 	dest[0] = &id
