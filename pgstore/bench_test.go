@@ -62,7 +62,6 @@ func BenchmarkMerge(b *testing.B) {
 			exp := time.Now().Add(time.Hour)
 			b.ReportAllocs()
 			defer reportCPU(b, cputime.Process())
-			defer reportCPU(b, cputime.Process())
 			i := 0
 			for b.Loop() {
 				i++
@@ -155,7 +154,6 @@ func BenchmarkLiveSessions(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			exp := time.Now().Add(time.Hour)
 			b.ReportAllocs()
-			defer reportCPU(b, cputime.Process())
 			defer reportCPU(b, cputime.Process())
 			b.SetParallelism(4)
 			b.RunParallel(func(pb *testing.PB) {

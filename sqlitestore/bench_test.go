@@ -67,7 +67,6 @@ func BenchmarkMerge(b *testing.B) {
 			exp := time.Now().Add(time.Hour)
 			b.ReportAllocs()
 			defer reportCPU(b, cputime.Process())
-			defer reportCPU(b, cputime.Process())
 			i := 0
 			for b.Loop() {
 				i++
