@@ -116,7 +116,8 @@ func (d *Detached) Save(ctx context.Context) error {
 			return fmt.Errorf("seshat: detached save: %w", ErrSessionGone)
 		}
 	}
-	s.changes, s.modified, s.cleared, s.userSet, s.destroyed = nil, false, false, false, false
+	s.changes.reset()
+	s.modified, s.cleared, s.userSet, s.destroyed = false, false, false, false
 	return nil
 }
 
@@ -180,7 +181,7 @@ func (d *Detached) fetch(ctx context.Context) (map[string]any, *Record, error) {
 	if s.cleared {
 		clear(values) // keys saved by others since the Clear go too
 	}
-	for k, op := range s.changes {
+	for k, op := range s.changes.all() {
 		if v, ok := s.values[k]; ok && op == OpSet {
 			values[k] = v
 		} else {

@@ -137,10 +137,7 @@ func (s *Session) stamp(key string, v any) {
 }
 
 func (s *Session) stampOp(key string, op Op) {
-	if s.changes == nil {
-		s.changes = make(map[string]Op)
-	}
-	s.changes[key] = op
+	s.changes.set(key, op)
 	s.modified = true
 }
 

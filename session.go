@@ -39,33 +39,15 @@ type Session struct {
 	m       *Manager
 	ctx     context.Context // the request's, for store calls
 	cookies []string        // the request's Cookie header lines, read lazily
-	tls     bool
-	loaded  bool
-	// Store mode: the session id ("" until one is minted), the owner,
-	// and what the request asked for.
-	id            string
-	permanentHint bool // the cookie says the session is permanent
-	userID        string
-	userSet       bool
-	renew         bool
-	graceful      bool // renewal timeout: keep the old record as a forward
-	destroyed     bool
+	// Store mode: the session id ("" until one is minted) and the owner.
+	id     string
+	userID string
 	// storeErr is a failure of the store while loading: the request must
 	// fail closed rather than run as a fresh session.
 	storeErr error
 	values   map[string]any
-	changes  map[string]Op
-	accessed bool
-	modified bool
-	cleared  bool
-	// committed is set once the response header is out; later changes
-	// cannot reach the client.
-	committed bool
-	loadErr   error
-	// fresh is true when no valid cookie was found.
-	fresh bool
-	// lateChange records that a change happened after commit (reported once).
-	lateChange bool
+	changes  changeSet
+	loadErr  error
 	// locals are request-scoped values that are never saved.
 	locals map[any]any
 	// hdr backs the header values the save adds (see headerSlots).
@@ -73,6 +55,27 @@ type Session struct {
 	// Store mode: the store key of id, and the cookie the request sent.
 	key  storeKey
 	sent sentCookie
+
+	// The flags come last, together, so that they pack into a few words
+	// (the Session is allocated on every request).
+	tls    bool
+	loaded bool
+	// Store mode: what the cookie said and what the request asked for.
+	permanentHint bool // the cookie says the session is permanent
+	userSet       bool
+	renew         bool
+	graceful      bool // renewal timeout: keep the old record as a forward
+	destroyed     bool
+	accessed      bool
+	modified      bool
+	cleared       bool
+	// committed is set once the response header is out; later changes
+	// cannot reach the client.
+	committed bool
+	// fresh is true when no valid cookie was found.
+	fresh bool
+	// lateChange records that a change happened after commit (reported once).
+	lateChange bool
 }
 
 // load reads the cookie on first use. Callers hold s.mu.
@@ -102,10 +105,7 @@ func (s *Session) touch() {
 // change records a write to key. Callers hold s.mu.
 func (s *Session) change(key string, op Op) {
 	s.modified = true
-	if s.changes == nil {
-		s.changes = make(map[string]Op)
-	}
-	s.changes[key] = op
+	s.changes.set(key, op)
 	s.noteLate()
 }
 
@@ -183,10 +183,7 @@ func (s *Session) Clear() {
 	defer s.mu.Unlock()
 	s.touch()
 	for k := range s.values {
-		if s.changes == nil {
-			s.changes = make(map[string]Op)
-		}
-		s.changes[k] = OpDelete
+		s.changes.set(k, OpDelete)
 	}
 	clear(s.values)
 	s.cleared = true
@@ -244,11 +241,8 @@ func (s *Session) MarkModified() {
 	defer s.mu.Unlock()
 	s.touch()
 	s.modified = true
-	if s.changes == nil {
-		s.changes = make(map[string]Op)
-	}
 	for k := range s.values {
-		s.changes[k] = OpSet
+		s.changes.set(k, OpSet)
 	}
 	s.noteLate()
 }
@@ -265,8 +259,8 @@ func (s *Session) Accessed() bool {
 func (s *Session) Changes() map[string]Op {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]Op, len(s.changes))
-	for k, op := range s.changes {
+	out := make(map[string]Op, s.changes.len())
+	for k, op := range s.changes.all() {
 		out[k] = op
 	}
 	return out

@@ -256,9 +256,9 @@ func (m *Manager) writeChanges(s *Session, key string, expires time.Time) (gone 
 		}
 		return false, nil
 	}
-	ch := &Change{Set: make(map[string][]byte, len(s.changes)), Expires: expires, UserID: s.userID, SetUser: s.userSet}
+	ch := &Change{Set: make(map[string][]byte, s.changes.len()), Expires: expires, UserID: s.userID, SetUser: s.userSet}
 	size := 0
-	for k, op := range s.changes {
+	for k, op := range s.changes.all() {
 		v, present := s.values[k]
 		if op == OpDelete || !present {
 			ch.Delete = append(ch.Delete, k)

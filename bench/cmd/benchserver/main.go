@@ -93,6 +93,7 @@ var contenders = map[string]contender{
 	"gorilla-cookie":     newGorillaCookie,
 	"gorilla-cookie-aes": newGorillaCookieAES,
 	"gorilla-filesystem": newGorillaFilesystem,
+	"wire-floor":         newWireFloor,
 }
 
 func contenderNames() []string {

@@ -1,0 +1,46 @@
+package seshat
+
+import (
+	"fmt"
+	"testing"
+)
+
+// TestChangeSet checks the last Op per key wins and each key appears once,
+// below and above the size where the set builds its index.
+func TestChangeSet(t *testing.T) {
+	for _, n := range []int{1, indexAfter, indexAfter + 1, 5 * indexAfter} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			var c changeSet
+			for round := range 3 {
+				for i := range n {
+					op := OpSet
+					if (i+round)%2 == 1 {
+						op = OpDelete
+					}
+					c.set(fmt.Sprint("k", i), op)
+				}
+			}
+			if c.len() != n {
+				t.Fatalf("len %d, want %d", c.len(), n)
+			}
+			i := 0
+			for k, op := range c.all() {
+				want := OpSet
+				if (i+2)%2 == 1 {
+					want = OpDelete
+				}
+				if k != fmt.Sprint("k", i) || op != want {
+					t.Fatalf("entry %d: %s %v, want k%d %v", i, k, op, i, want)
+				}
+				i++
+			}
+			if (n > indexAfter) != (c.index != nil) {
+				t.Fatalf("index built: %v with %d keys", c.index != nil, n)
+			}
+			c.reset()
+			if c.len() != 0 {
+				t.Fatal("reset kept changes")
+			}
+		})
+	}
+}
