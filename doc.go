@@ -64,7 +64,11 @@
 //
 // Nothing is verified until a handler touches the session. A request that
 // never does so costs no cryptography unless the cookie holds a permanent
-// session, which Flask re-issues on every request.
+// session, which Flask re-issues on every request. With a store, a write
+// that keeps a non-permanent session's id sends no Set-Cookie at all: the
+// browser already holds that cookie (Flask-Session sends it again; the
+// bytes would change nothing). A new or renewed id, a permanent session's
+// sliding Expires, or a cookie signed by an older key is always sent.
 //
 // # Values
 //

@@ -236,6 +236,12 @@ func (m *Manager) saveStored(h http.Header, s *Session) error {
 			return nil
 		}
 	}
+	if !permanent && s.sent.value != "" && s.sent.id == s.id && !s.sent.permanent {
+		// The browser already holds exactly this cookie: a session cookie
+		// (no Expires to slide) for the same id, in canonical form.
+		// Sending it again would change nothing but the bytes on the wire.
+		return nil
+	}
 	m.setIDCookie(h, s, s.id, permanent, expires, secure)
 	return nil
 }

@@ -386,13 +386,30 @@ func TestStoreCookieSentBack(t *testing.T) {
 		t.Fatalf("re-signed cookie not accepted by the new key alone: %q", body)
 	}
 	current := c.cookie
-	c.get("/set")
+	resp, _ = c.get("/set")
 	if c.cookie != current {
 		t.Fatalf("a current cookie was re-signed differently: %q, then %q", current, c.cookie)
 	}
-	c.get("/perm")
-	if c.cookie == current || !strings.Contains(c.cookie, ".p.") {
+	// The browser already holds that session cookie: a write that keeps
+	// the id sends no Set-Cookie (nor the Cache-Control that goes with
+	// one), but the response still varies on the cookie.
+	if sc := resp.Header.Get("Set-Cookie"); sc != "" {
+		t.Fatalf("unchanged session cookie sent again: %q", sc)
+	}
+	if resp.Header.Get("Vary") != "Cookie" || resp.Header.Get("Cache-Control") != "" {
+		t.Fatalf("Vary %q, Cache-Control %q", resp.Header.Get("Vary"), resp.Header.Get("Cache-Control"))
+	}
+	if _, body := c.get("/user"); body != "alice" {
+		t.Fatalf("write without Set-Cookie lost the session: %q", body)
+	}
+	resp, _ = c.get("/perm")
+	if c.cookie == current || !strings.Contains(c.cookie, ".p.") || resp.Header.Get("Cache-Control") != "private" {
 		t.Fatalf("session made permanent kept the non-permanent cookie: %q", c.cookie)
+	}
+	// A permanent session's cookie carries an Expires that slides: every
+	// write sends it.
+	if resp, _ = c.get("/set"); !strings.Contains(resp.Header.Get("Set-Cookie"), "Expires=") {
+		t.Fatalf("permanent session written without its cookie: %q", resp.Header.Get("Set-Cookie"))
 	}
 }
 
