@@ -60,6 +60,8 @@ func writeMarkdown(w io.Writer, res *results, pngPath string) {
 		p("\nChart: `%s` (the same ratios; whiskers show the range over rounds).\n", pngPath)
 	}
 
+	writeWireFloor(p, res, cs)
+
 	// CPU time per request moves much less than req/s when other jobs take
 	// the machine's CPUs: it is what the server spent, not what it got.
 	cpu := res.cpuPerRequest
@@ -213,5 +215,32 @@ func writeHeap(w io.Writer, res *results) {
 	p("| store | bytes per idle session |\n|---|---:|\n")
 	for _, k := range slices.Sorted(maps.Keys(res.heap)) {
 		p("| %s | %.0f |\n", strings.TrimPrefix(k, "BenchmarkIdleHeap"), res.heap[k])
+	}
+}
+
+// wireFloor is the contender that exchanges seshat-cookie's bytes with no
+// session work (bench/cmd/benchserver/wire.go).
+const wireFloor = "wire-floor"
+
+// writeWireFloor splits each seshat contender's distance from the baseline
+// in two: what carrying the session over HTTP costs (wire-floor ÷
+// baseline) and what the library itself costs (contender ÷ wire-floor).
+func writeWireFloor(p func(string, ...any), res *results, cs []string) {
+	if len(res.values(wireFloor, "/read", rps)) == 0 {
+		return
+	}
+	p("\n## req/s as a ratio to the wire floor\n\n")
+	p("`%s` sends and receives exactly seshat-cookie's bytes (the same cookie in, the same Set-Cookie, Vary and Cache-Control out) from constants, with no session work. ", wireFloor)
+	p("Its own ratio to the baseline is what carrying a session over HTTP costs any library; a contender's ratio to it (same round, median and range over rounds) is what the library adds on top.\n\n")
+	p("| contender | /read | /write |\n|---|---:|---:|\n")
+	for _, c := range cs {
+		if c == wireFloor || !strings.HasPrefix(c, "seshat-") {
+			continue
+		}
+		p("| %s |", c)
+		for _, route := range []string{"/read", "/write"} {
+			p(" %s |", fmtSpread(spreadOf(res.ratios(c, wireFloor, route, rps))))
+		}
+		p("\n")
 	}
 }

@@ -64,6 +64,9 @@ func TestMarkdown(t *testing.T) {
 		"| seshat-cookie ÷ flask-gunicorn req/s, /read | ≥ 10 | 21.50 (16.00–27.00) | **met** |",
 		"- seshat-postgres: PostgreSQL unreachable",
 		"| seshat-cookie | 1.20 (1.20–1.20) | 1.20 (1.20–1.20) | 1.20 (1.20–1.20) | 60.0 |",
+		// seshat-cookie ÷ wire-floor: /read 27000/30000 and 16000/20000,
+		// /write 24000/30000 in both rounds.
+		"| seshat-cookie | 0.85 (0.80–0.90) | 0.80 (0.80–0.80) |",
 		"| flask-gunicorn | 40.00 (40.00–40.00) | 40.00 (40.00–40.00) | 40.00 (40.00–40.00) | 2000.0 |",
 	} {
 		if !strings.Contains(md, want) {
@@ -84,7 +87,7 @@ func TestChart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups := 4 // every contender but the baseline
+	groups := 5 // every contender but the baseline (wire-floor included)
 	wantH := (topH + groups*(3*barH+2*barGap+groupGap) + bottomH) * chartScale
 	if got := img.Bounds(); got.Dx() != chartW*chartScale || got.Dy() != wantH {
 		t.Fatalf("chart is %v, want %d×%d", got, chartW*chartScale, wantH)

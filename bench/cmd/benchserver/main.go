@@ -20,6 +20,12 @@
 // batch). They make "round trips per request" exact whatever else uses the
 // same Redis or PostgreSQL.
 //
+// Besides the libraries, two references: "baseline" keeps no session, and
+// "wire-floor" exchanges exactly seshat-cookie's bytes (cookie in,
+// Set-Cookie, Vary and Cache-Control out) from constants, so that a report
+// can tell what carrying a session over HTTP costs from what the library
+// costs.
+//
 // Once listening it prints "listening ADDR" on standard output. A contender
 // whose engine cannot be reached makes it exit with status 3 after printing
 // "skip: REASON" on standard error. SIGINT or SIGTERM stops it; it then
