@@ -10,9 +10,11 @@
 // never returned; a background sweeper (Options.SweepInterval) frees them,
 // and Close stops it.
 //
-// Each session is kept as one compact byte slice (length-prefixed keys and
-// tagged-JSON values) plus its expiry and owner, so an idle session costs
-// little more than its encoded values.
+// Each session is kept as one compact, immutable string (length-prefixed
+// keys and tagged-JSON values) plus its expiry and owner, so an idle session
+// costs little more than its encoded values. A record's string is replaced,
+// never changed: Load hands out keys that are substrings of it and copies
+// only the values, the one part a caller can write to.
 package memstore
 
 import (
@@ -20,6 +22,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,11 +57,13 @@ type Store struct {
 
 type shard struct {
 	mu   sync.Mutex
-	recs map[string]*entry
+	recs map[string]entry
 }
 
+// entry is kept by value in its shard's map, so a write allocates only its
+// blob; every access holds the shard lock.
 type entry struct {
-	blob    []byte // encoded values
+	blob    string // encoded values (see encode)
 	expires int64  // unix nanoseconds
 	user    string
 }
@@ -70,7 +75,7 @@ func New(opts Options) *Store {
 		s.now = time.Now
 	}
 	for i := range s.shards {
-		s.shards[i].recs = map[string]*entry{}
+		s.shards[i].recs = map[string]entry{}
 	}
 	interval := opts.SweepInterval
 	if interval == 0 {
@@ -89,35 +94,34 @@ func (s *Store) shard(key string) *shard {
 	return &s.shards[maphash.String(s.seed, key)%shardCount]
 }
 
-func (s *Store) live(e *entry) bool { return e != nil && e.expires > s.now().UnixNano() }
+// live reports whether the entry a map lookup found (ok) has not expired.
+func (s *Store) live(e entry, ok bool) bool { return ok && e.expires > s.now().UnixNano() }
 
 // Load returns the record under key, or seshat.ErrNoRecord.
 func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 	sh := s.shard(key)
 	sh.mu.Lock()
-	e := sh.recs[key]
-	if !s.live(e) {
-		sh.mu.Unlock()
+	e, ok := sh.recs[key]
+	sh.mu.Unlock()
+	if !s.live(e, ok) {
 		return nil, seshat.ErrNoRecord
 	}
-	blob, exp, user := e.blob, e.expires, e.user
-	sh.mu.Unlock()
-	values, err := decode(blob)
+	values, err := decode(e.blob)
 	if err != nil {
 		return nil, err
 	}
-	return &seshat.Record{Values: values, Expires: time.Unix(0, exp), UserID: user}, nil
+	return &seshat.Record{Values: values, Expires: time.Unix(0, e.expires), UserID: e.user}, nil
 }
 
 // Save replaces the record under key.
 func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error {
-	e := &entry{blob: encode(rec.Values), expires: rec.Expires.UnixNano(), user: rec.UserID}
+	e := entry{blob: encode(rec.Values), expires: rec.Expires.UnixNano(), user: rec.UserID}
 	sh := s.shard(key)
 	sh.mu.Lock()
-	old := sh.recs[key]
+	old := sh.recs[key] // the zero entry, without owner, when there is none
 	sh.recs[key] = e
 	sh.mu.Unlock()
-	s.reindex(key, old, e.user)
+	s.reindex(key, old.user, e.user)
 	return nil
 }
 
@@ -128,9 +132,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	old := sh.recs[key]
 	delete(sh.recs, key)
 	sh.mu.Unlock()
-	if old != nil {
-		s.unindex(key, old.user)
-	}
+	s.unindex(key, old.user)
 	return nil
 }
 
@@ -138,17 +140,14 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error {
 	sh := s.shard(key)
 	sh.mu.Lock()
-	old := sh.recs[key]
-	if !s.live(old) {
-		if !ch.Create {
-			sh.mu.Unlock()
-			return seshat.ErrSessionGone
-		}
-		old = nil
+	old, had := sh.recs[key]
+	live := s.live(old, had)
+	if !live && !ch.Create {
+		sh.mu.Unlock()
+		return seshat.ErrSessionGone
 	}
-	var blob []byte
-	user := ""
-	if old != nil {
+	var blob, user string
+	if live {
 		var err error
 		if blob, err = merge(old.blob, ch); err != nil {
 			sh.mu.Unlock()
@@ -161,11 +160,12 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 	if ch.SetUser {
 		user = ch.UserID
 	}
-	e := &entry{blob: blob, expires: ch.Expires.UnixNano(), user: user}
-	sh.recs[key] = e
+	sh.recs[key] = entry{blob: blob, expires: ch.Expires.UnixNano(), user: user}
 	sh.mu.Unlock()
-	if old == nil || old.user != user {
-		s.reindex(key, old, user)
+	// The index still lists an expired record's owner until the sweeper
+	// runs: unlist it when its replacement has another owner.
+	if !live || old.user != user {
+		s.reindex(key, old.user, user)
 	}
 	return nil
 }
@@ -175,18 +175,20 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	sh := s.shard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.recs[key]
-	if !s.live(e) {
+	e, ok := sh.recs[key]
+	if !s.live(e, ok) {
 		return seshat.ErrNoRecord
 	}
-	// Replace rather than mutate: Load copies fields outside the lock.
-	sh.recs[key] = &entry{blob: e.blob, expires: expires.UnixNano(), user: e.user}
+	e.expires = expires.UnixNano()
+	sh.recs[key] = e
 	return nil
 }
 
-func (s *Store) reindex(key string, old *entry, user string) {
-	if old != nil && old.user != "" && old.user != user {
-		s.unindex(key, old.user)
+// reindex lists key under user, and unlists it from its previous owner
+// oldUser ("" for none).
+func (s *Store) reindex(key, oldUser, user string) {
+	if oldUser != user {
+		s.unindex(key, oldUser)
 	}
 	if user == "" {
 		return
@@ -231,8 +233,8 @@ func (s *Store) ListByUser(ctx context.Context, userID string) ([]seshat.Session
 	for _, k := range s.userKeys(userID) {
 		sh := s.shard(k)
 		sh.mu.Lock()
-		e := sh.recs[k]
-		if s.live(e) && e.user == userID {
+		e, ok := sh.recs[k]
+		if s.live(e, ok) && e.user == userID {
 			out = append(out, seshat.SessionInfo{Key: k, UserID: userID, Expires: time.Unix(0, e.expires)})
 		}
 		sh.mu.Unlock()
@@ -246,10 +248,10 @@ func (s *Store) RevokeUser(ctx context.Context, userID string) (int, error) {
 	for _, k := range s.userKeys(userID) {
 		sh := s.shard(k)
 		sh.mu.Lock()
-		e := sh.recs[k]
-		if e != nil && e.user == userID {
+		e, ok := sh.recs[k]
+		if ok && e.user == userID {
 			delete(sh.recs, k)
-			if s.live(e) {
+			if s.live(e, true) {
 				n++
 			}
 		}
@@ -266,7 +268,7 @@ func (s *Store) Iterate(ctx context.Context, fn func(seshat.SessionInfo) error) 
 		sh.mu.Lock()
 		infos := make([]seshat.SessionInfo, 0, len(sh.recs))
 		for k, e := range sh.recs {
-			if s.live(e) {
+			if s.live(e, true) {
 				infos = append(infos, seshat.SessionInfo{Key: k, UserID: e.user, Expires: time.Unix(0, e.expires)})
 			}
 		}
@@ -288,18 +290,17 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 	n := 0
 	for i := range s.shards {
 		sh := &s.shards[i]
-		var gone []*entry
-		var goneKeys []string
+		var gone []keyUser
 		sh.mu.Lock()
 		for k, e := range sh.recs {
-			if !s.live(e) {
+			if !s.live(e, true) {
 				delete(sh.recs, k)
-				gone, goneKeys = append(gone, e), append(goneKeys, k)
+				gone = append(gone, keyUser{k, e.user})
 			}
 		}
 		sh.mu.Unlock()
-		for j, e := range gone {
-			s.unindex(goneKeys[j], e.user)
+		for _, g := range gone {
+			s.unindex(g.key, g.user)
 		}
 		n += len(gone)
 	}
@@ -327,106 +328,139 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// keyUser is a store key and its owner, to unindex after the shard lock.
+type keyUser struct{ key, user string }
+
 // encode packs values as uvarint(len key) key uvarint(len value) value...
-func encode(values map[string][]byte) []byte {
+func encode(values map[string][]byte) string {
 	n := 0
 	for k, v := range values {
-		n += len(k) + len(v) + 2*binary.MaxVarintLen32
+		n += entrySize(len(k), len(v))
 	}
-	b := make([]byte, 0, n)
+	var b strings.Builder
+	b.Grow(n)
 	for k, v := range values {
-		b = appendEntry(b, k, v)
+		writeHead(&b, k, len(v))
+		b.Write(v)
 	}
-	// Trim the slack so an idle session holds no spare capacity.
-	return b[:len(b):len(b)]
+	return b.String()
 }
 
 var errCorrupt = errors.New("memstore: corrupt record")
 
-func decode(b []byte) (map[string][]byte, error) {
-	// A first pass checks the record and sizes the map and the keys; the
-	// keys are then substrings of one string, and the values alias b
-	// (records are replaced, never changed in place).
-	n, keyBytes := 0, 0
-	for rest := b; len(rest) > 0; n++ {
-		k, _, r, err := next(rest)
+// decode returns the values of a record as the caller's own: the keys are
+// substrings of the immutable blob, and the values share one fresh copy of
+// their bytes, each capped at its length so that an append by the caller
+// reallocates instead of overwriting the next value.
+func decode(blob string) (map[string][]byte, error) {
+	// A first pass checks the record and sizes the map and the copy.
+	n, valueBytes := 0, 0
+	for rest := blob; len(rest) > 0; n++ {
+		_, v, r, err := next(rest)
 		if err != nil {
 			return nil, err
 		}
-		keyBytes += len(k)
+		valueBytes += len(v)
 		rest = r
 	}
-	var kb strings.Builder
-	kb.Grow(keyBytes)
-	for rest := b; len(rest) > 0; {
-		k, _, r, _ := next(rest)
-		kb.Write(k)
-		rest = r
-	}
-	keys := kb.String()
 	values := make(map[string][]byte, n)
-	for rest := b; len(rest) > 0; {
+	if n == 0 {
+		return values, nil
+	}
+	buf := make([]byte, 0, valueBytes)
+	for rest := blob; len(rest) > 0; {
 		k, v, r, _ := next(rest)
-		values[keys[:len(k)]] = v
-		keys = keys[len(k):]
+		start := len(buf)
+		buf = append(buf, v...)
+		values[k] = buf[start:len(buf):len(buf)]
 		rest = r
 	}
 	return values, nil
 }
 
 // next splits the first key and value off a record.
-func next(b []byte) (k, v, rest []byte, err error) {
-	var parts [2][]byte
+func next(b string) (k, v, rest string, err error) {
+	var parts [2]string
 	for i := range parts {
-		l, n := binary.Uvarint(b)
+		l, n := uvarint(b)
 		if n <= 0 || uint64(len(b)-n) < l {
-			return nil, nil, nil, errCorrupt
+			return "", "", "", errCorrupt
 		}
 		parts[i], b = b[n:n+int(l)], b[n+int(l):]
 	}
 	return parts[0], parts[1], b, nil
 }
 
+// uvarint is binary.Uvarint for a string.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s); i++ {
+		if i == binary.MaxVarintLen64 {
+			return 0, -(i + 1) // overflow
+		}
+		c := s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, -(i + 1) // overflow
+			}
+			return x | uint64(c)<<shift, i + 1
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	return 0, 0
+}
+
 // merge returns a new record: blob without the keys ch deletes or sets,
 // then ch's values. It works on the encoded form, so a write costs one
 // allocation however many keys the session holds.
-func merge(blob []byte, ch *seshat.Change) ([]byte, error) {
+func merge(blob string, ch *seshat.Change) (string, error) {
 	size := len(blob)
 	for k, v := range ch.Set {
-		size += len(k) + len(v) + 2*binary.MaxVarintLen32
+		size += entrySize(len(k), len(v))
 	}
-	out := make([]byte, 0, size)
+	var out strings.Builder
+	out.Grow(size)
 	for rest := blob; len(rest) > 0; {
 		k, v, r, err := next(rest)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		rest = r
-		if _, set := ch.Set[string(k)]; set || deleted(ch.Delete, k) {
+		if _, set := ch.Set[k]; set || slices.Contains(ch.Delete, k) {
 			continue
 		}
-		out = appendEntry(out, k, v)
+		writeHead(&out, k, len(v))
+		out.WriteString(v)
 	}
 	for k, v := range ch.Set {
-		out = appendEntry(out, k, v)
+		writeHead(&out, k, len(v))
+		out.Write(v)
 	}
-	return out[:len(out):len(out)], nil
+	return out.String(), nil
 }
 
-func deleted(keys []string, k []byte) bool {
-	for _, d := range keys {
-		if d == string(k) {
-			return true
-		}
-	}
-	return false
+// entrySize is the encoded size of one key and value.
+func entrySize(k, v int) int {
+	return uvarintLen(k) + k + uvarintLen(v) + v
 }
 
-func appendEntry[K string | []byte](b []byte, k K, v []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(k)))
-	b = append(b, k...)
-	b = binary.AppendUvarint(b, uint64(len(v)))
-	return append(b, v...)
+func uvarintLen(n int) int {
+	l := 1
+	for ; n >= 0x80; n >>= 7 {
+		l++
+	}
+	return l
+}
+
+// writeHead writes what precedes a value's bytes: the key's length, the key
+// and the value's length.
+func writeHead(b *strings.Builder, k string, vlen int) {
+	var tmp [binary.MaxVarintLen64]byte
+	b.Write(binary.AppendUvarint(tmp[:0], uint64(len(k))))
+	b.WriteString(k)
+	b.Write(binary.AppendUvarint(tmp[:0], uint64(vlen)))
 }
 
 var (
