@@ -118,7 +118,10 @@ func (m *Manager) Load(ctx context.Context, r *http.Request) (*Session, error) {
 // and later changes are reported as lost.
 func (m *Manager) Save(ctx context.Context, w http.ResponseWriter, s *Session) error {
 	s.mu.Lock()
-	s.ctx = ctx
+	// The save holds s.mu while the store runs: a ctx carrying s (as
+	// NewContext makes) must not reach a store that logs through package
+	// sessionlog, which would wait on that lock forever.
+	s.ctx = hideSession{ctx}
 	s.mu.Unlock()
 	return m.save(w.Header(), s)
 }

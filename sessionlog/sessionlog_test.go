@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/internal/testenv"
@@ -246,6 +247,45 @@ func TestDetachedStoreLogsDoNotDeadlock(t *testing.T) {
 	}
 	if tagged != 1 || merges != 1 {
 		t.Fatalf("socket lines tagged %d, store merges logged %d: %v", tagged, merges, recs)
+	}
+}
+
+// TestManagerSaveStoreLogsDoNotDeadlock: Manager.Save holds the session's
+// lock while the store merges; a store logging with the context the caller
+// passed, which carries that session, must not wait on the lock.
+func TestManagerSaveStoreLogsDoNotDeadlock(t *testing.T) {
+	var out lines
+	logger := slog.New(sessionlog.NewHandler(slog.NewJSONHandler(&out, nil), nil))
+	store := loggingStore{memstore.New(memstore.Options{}), logger}
+	srv, sm := app(t, &out, store)
+	cookie := get(t, srv, "/login?u=alice", "")
+	r := httptest.NewRequest("GET", "/job", nil)
+	r.Header.Set("Cookie", cookie)
+	s, err := sm.Load(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := seshat.NewContext(t.Context(), s)
+	s.Set("n", 1)
+	done := make(chan error, 1)
+	go func() { done <- sm.Save(ctx, httptest.NewRecorder(), s) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Manager.Save still waiting after 30 s: the store's log line waited on the session's lock")
+	}
+	merges := 0
+	_, recs := out.all(t)
+	for _, r := range recs {
+		if r["msg"] == "store merge" {
+			merges++
+		}
+	}
+	if merges != 1 {
+		t.Fatalf("store merges logged %d, want 1: %v", merges, recs)
 	}
 }
 
