@@ -98,3 +98,78 @@ func BenchmarkMarshalTagged(b *testing.B) {
 		}
 	}
 }
+
+// The hot paths of a cookie session, with the payloads a real Flask app
+// writes: a small session, and one with Flask-Login's keys. UnmarshalObject
+// runs once per request that reads the session, AppendMarshal once per
+// request that changes it.
+const (
+	benchSmallPayload = `{"cart":[1,2,3],"csrf_token":"3f786850e387550fdab836ed7e6dc881de23001b","theme":"dark","user_id":"42"}`
+	benchLoginPayload = `{"_fresh":true,"_id":"0b6b9a2f4c4e1d8a7f3e5c2b1a0d9e8f7c6b5a4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f","_permanent":true,"_user_id":"42","cart":[1,2,3],"csrf_token":"3f786850e387550fdab836ed7e6dc881de23001b","theme":"dark","user_id":"42"}`
+)
+
+// Server-side stores encode and decode each session value on its own.
+var benchValues = []struct{ name, json string }{
+	{"int", `42`},
+	{"string", `"3f786850e387550fdab836ed7e6dc881de23001b"`},
+	{"bool", `true`},
+	{"list", `[1,2,3]`},
+}
+
+var benchSessions = []struct{ name, json string }{{"small", benchSmallPayload}, {"login", benchLoginPayload}}
+
+// benchDecode runs decode on each case's JSON.
+func benchDecode(b *testing.B, cases []struct{ name, json string }, decode func([]byte) (any, error)) {
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			data := []byte(c.json)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := decode(data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchEncode runs encode on the value of each case's JSON, and checks that
+// it gives the JSON back.
+func benchEncode(b *testing.B, cases []struct{ name, json string }, encode func([]byte, any) ([]byte, error)) {
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			v, err := taggedjson.Unmarshal([]byte(c.json))
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf := make([]byte, 0, 512)
+			b.ReportAllocs()
+			for b.Loop() {
+				if buf, err = encode(buf[:0], v); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if string(buf) != c.json {
+				b.Fatalf("got %s", buf)
+			}
+		})
+	}
+}
+
+func BenchmarkSessionUnmarshalObject(b *testing.B) {
+	benchDecode(b, benchSessions, func(data []byte) (any, error) { return taggedjson.UnmarshalObject(data) })
+}
+
+func BenchmarkSessionAppendMarshal(b *testing.B) {
+	benchEncode(b, benchSessions, func(dst []byte, v any) ([]byte, error) {
+		return taggedjson.AppendMarshal(dst, v.(map[string]any))
+	})
+}
+
+func BenchmarkValueUnmarshal(b *testing.B) {
+	benchDecode(b, benchValues, taggedjson.Unmarshal)
+}
+
+func BenchmarkValueMarshal(b *testing.B) {
+	benchEncode(b, benchValues, func(_ []byte, v any) ([]byte, error) { return taggedjson.Marshal(v) })
+}

@@ -253,7 +253,10 @@ func (d *decoder) str() (string, error) {
 	start := d.pos + 1
 	i := start
 	// Fast path: no escapes, so the result is a substring of the input.
-	for i < len(s) {
+	for {
+		if i = plainRun(s, i); i == len(s) {
+			break
+		}
 		c := s[i]
 		switch {
 		case c == '"':
@@ -261,7 +264,7 @@ func (d *decoder) str() (string, error) {
 			return s[start:i], nil
 		case c == '\\' || c < 0x20:
 			return d.strSlow(start, i)
-		case c < utf8.RuneSelf:
+		case c < utf8.RuneSelf: // DEL
 			i++
 		default:
 			r, size := utf8.DecodeRuneInString(s[i:])
@@ -299,8 +302,9 @@ func (d *decoder) strSlow(start, i int) (string, error) {
 			i += size
 			continue
 		case c != '\\':
-			b = append(b, c)
-			i++
+			j := plainRun(s, i+1)
+			b = append(b, s[i:j]...)
+			i = j
 			continue
 		}
 		// An escape.

@@ -316,13 +316,14 @@ func (e *encoder) object(dst []byte, m map[string]any, depth int) ([]byte, error
 func appendString(dst []byte, s string) ([]byte, error) {
 	dst = append(dst, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	for i := 0; ; {
+		// Runs of printable ASCII are skipped here and copied by one
+		// append at the next escape or at the end.
+		if i = plainRun(s, i); i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"':

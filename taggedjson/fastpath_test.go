@@ -1,0 +1,176 @@
+package taggedjson
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// plainRunRef is plainRun one byte at a time.
+func plainRunRef(s string, i int) int {
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			break
+		}
+	}
+	return i
+}
+
+// Every byte value at every position of two words, from every start.
+func TestPlainRunEveryByte(t *testing.T) {
+	base := []byte("abcdefghijklmnopq~ !")
+	for p := range base {
+		for c := 0; c < 256; c++ {
+			b := append([]byte(nil), base...)
+			b[p] = byte(c)
+			s := string(b)
+			for i := 0; i <= len(s); i++ {
+				if got, want := plainRun(s, i), plainRunRef(s, i); got != want {
+					t.Fatalf("plainRun(%q, %d) = %d, want %d", s, i, got, want)
+				}
+			}
+		}
+	}
+}
+
+// trickyStrings mixes what the fast paths must stop at (quotes,
+// backslashes, controls, DEL, non-ASCII, WTF-8 surrogates, invalid UTF-8)
+// at every offset around the 8-byte words they scan.
+func trickyStrings() []string {
+	specials := []string{`"`, `\`, "\x00", "\x1f", "\n", "\t", "\x7f", "\x80", "é", "\u2028",
+		"😀", "\xed\xa0\x80", "\xed\xbf\xbf", "\xff", "\xc3", "\xe2\x82", "~", " ", "/"}
+	var out []string
+	for _, sp := range specials {
+		for n := 0; n <= 17; n++ {
+			pre := strings.Repeat("a", n)
+			out = append(out, pre+sp, sp+pre, pre+sp+pre, pre+sp+sp+"0123456789abcdef")
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			if rng.IntN(4) == 0 {
+				b.WriteString(specials[rng.IntN(len(specials))])
+			} else {
+				b.WriteByte(byte(' ' + rng.IntN(95)))
+			}
+		}
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// appendStringRef is appendString one code point at a time, written
+// differently on purpose: a table of Python's escapes, fmt for the rest.
+func appendStringRef(dst []byte, s string) ([]byte, bool) {
+	short := map[rune]string{'"': `\"`, '\\': `\\`, '\n': `\n`, '\r': `\r`, '\t': `\t`, '\b': `\b`, '\f': `\f`}
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			sr, ok := surrogateAt(s, i)
+			if !ok {
+				return nil, false
+			}
+			r, size = sr, 3
+		}
+		i += size
+		switch {
+		case short[r] != "":
+			dst = append(dst, short[r]...)
+		case 0x20 <= r && r < 0x7f:
+			dst = append(dst, byte(r))
+		case r >= 0x10000:
+			r1, r2 := utf16.EncodeRune(r)
+			dst = fmt.Appendf(dst, `\u%04x\u%04x`, r1, r2)
+		default:
+			dst = fmt.Appendf(dst, `\u%04x`, r)
+		}
+	}
+	return append(dst, '"'), true
+}
+
+func TestAppendStringMatchesReference(t *testing.T) {
+	for _, s := range trickyStrings() {
+		got, err := appendString([]byte("x"), s)
+		want, ok := appendStringRef([]byte("x"), s)
+		if (err == nil) != ok || (ok && string(got) != string(want)) {
+			t.Fatalf("appendString(%q) = %q, %v; want %q, %v", s, got, err, want, ok)
+		}
+	}
+}
+
+// The decoder's string fast path against encoding/json, on JSON string
+// texts made of the tricky strings raw (controls, quotes and invalid UTF-8
+// make some invalid) and escaped in every way. encoding/json replaces
+// invalid UTF-8 and lone surrogates where Python keeps or rejects them, so
+// those inputs are compared with the round trip through Marshal instead.
+func TestDecodeStringMatchesReference(t *testing.T) {
+	for _, s := range trickyStrings() {
+		esc, err := appendString(nil, s)
+		texts := []string{`"` + s + `"`, `"` + s + `\n` + s + `"`}
+		if err == nil {
+			texts = append(texts, string(esc), `["`+s+`",`+string(esc)+`]`)
+			// The same escapes with upper-case hex digits, which Python
+			// also reads.
+			texts = append(texts, strings.ReplaceAll(string(esc), `\ud83d`, `\uD83D`))
+		}
+		for _, text := range texts {
+			got, gerr := Unmarshal([]byte(text))
+			if !utf8.ValidString(text) || strings.Contains(text, `\ud8`) || strings.Contains(text, `\ud9`) ||
+				strings.Contains(text, `\uda`) || strings.Contains(text, `\udb`) || strings.Contains(text, `\udc`) ||
+				strings.Contains(text, `\udd`) || strings.Contains(text, `\ude`) || strings.Contains(text, `\udf`) {
+				if gerr == nil {
+					b, err := Marshal(got)
+					if err != nil {
+						t.Fatalf("Marshal(Unmarshal(%q)): %v", text, err)
+					}
+					if again, err := Unmarshal(b); err != nil || !equalModel(again, got) {
+						t.Fatalf("%q: round trip via %q gives %q, %v", text, b, again, err)
+					}
+				}
+				if utf8.ValidString(text) || gerr != nil {
+					continue
+				}
+				t.Fatalf("Unmarshal(%q) accepted invalid UTF-8", text)
+			}
+			var want any
+			werr := json.Unmarshal([]byte(text), &want)
+			if (gerr == nil) != (werr == nil) {
+				t.Fatalf("Unmarshal(%q): err %v, encoding/json err %v", text, gerr, werr)
+			}
+			if gerr == nil && !equalModel(got, want) {
+				t.Fatalf("Unmarshal(%q) = %q, encoding/json %q", text, got, want)
+			}
+		}
+	}
+	if _, err := Unmarshal([]byte(`"abc`)); err == nil {
+		t.Fatal("unterminated string accepted")
+	}
+}
+
+// equalModel compares strings and lists of strings, all these tests make.
+func equalModel(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equalModel(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
