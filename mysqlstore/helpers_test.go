@@ -128,44 +128,6 @@ func newClock() *clock {
 func (c *clock) now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-// spyConnector records the text of every statement sent to the server.
-type spyConnector struct {
-	driver.Connector
-	mu      sync.Mutex
-	queries []string
-}
-
-func (c *spyConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.Connector.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return spyConn{conn, c}, nil
-}
-
-func (c *spyConnector) record(q string) {
-	c.mu.Lock()
-	c.queries = append(c.queries, q)
-	c.mu.Unlock()
-}
-
-// spyConn hides the driver's direct Exec and Query, so that database/sql
-// prepares every statement through Prepare, where it is recorded.
-type spyConn struct {
-	driver.Conn
-	spy *spyConnector
-}
-
-func (c spyConn) Prepare(q string) (driver.Stmt, error) {
-	c.spy.record(q)
-	return c.Conn.Prepare(q)
-}
-
-func (c spyConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	c.spy.record(q)
-	return c.Conn.(driver.ConnPrepareContext).PrepareContext(ctx, q)
-}
-
 // proxy forwards TCP connections to target until Stop, which also cuts the
 // connections in flight: a database outage, as the client sees it.
 type proxy struct {

@@ -15,8 +15,10 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/internal/sqlspy"
 	"github.com/seshat-go/seshat/internal/testenv"
 	"github.com/seshat-go/seshat/mysqlstore"
+	"github.com/seshat-go/seshat/storetest"
 )
 
 func vals(kv ...string) map[string][]byte {
@@ -95,67 +97,14 @@ func TestInvalidOptions(t *testing.T) {
 // TestParameterized: keys, owners and values that look like SQL are data,
 // and no statement text ever carries one (ST-05).
 func TestParameterized(t *testing.T) {
-	spy := &spyConnector{}
 	c, err := mysql.NewConnector(testConfig(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	spy.Connector = c
-	db := openDB(t, spy)
-	s := openStore(t, db, mysqlstore.Options{})
-	ctx := context.Background()
-	exp := time.Now().Add(time.Hour)
-	marker := "zq7marker"
-	keys := []string{
-		"' OR '1'='1 " + marker,
-		"x\"; DROP TABLE t; -- " + marker,
-		"\x00\\" + marker,
-		"../../etc/passwd" + marker,
-		"k\u00e9\U0001F600" + marker,
-		strings.Repeat("a", 200) + marker,
-	}
-	for i, k := range keys {
-		user := fmt.Sprintf("u' OR 1=1 -- %s %d", marker, i)
-		if err := s.Save(ctx, k, &seshat.Record{Values: vals("v", fmt.Sprintf(`"%s %d"`, marker, i)), Expires: exp, UserID: user}); err != nil {
-			t.Fatalf("Save(%q): %v", k, err)
-		}
-		if err := s.Merge(ctx, k, &seshat.Change{Set: vals("w'"+marker, `"'); DROP TABLE x; --"`), Delete: []string{marker}, Expires: exp}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Touch(ctx, k, exp); err != nil {
-			t.Fatal(err)
-		}
-		if infos, err := s.ListByUser(ctx, user); err != nil || len(infos) != 1 || infos[0].Key != k {
-			t.Fatalf("ListByUser(%q) = %v, %v", user, infos, err)
-		}
-	}
-	for i, k := range keys {
-		rec := mustLoad(t, s, k)
-		if got := string(rec.Values["v"]); got != fmt.Sprintf(`"%s %d"`, marker, i) {
-			t.Fatalf("%q: v = %s", k, got)
-		}
-	}
-	if _, err := s.Load(ctx, "' OR '1'='1"); !errors.Is(err, seshat.ErrNoRecord) {
-		t.Fatalf("an injection-shaped key matched a row: %v", err)
-	}
-	if n, err := s.RevokeUser(ctx, "' OR '1'='1"); err != nil || n != 0 {
-		t.Fatalf("an injection-shaped user revoked %d rows: %v", n, err)
-	}
-	if err := s.Delete(ctx, keys[0]); err != nil {
-		t.Fatal(err)
-	}
-	s.Iterate(ctx, func(seshat.SessionInfo) error { return nil })
-	s.DeleteExpired(ctx)
-	spy.mu.Lock()
-	defer spy.mu.Unlock()
-	if len(spy.queries) < 10 {
-		t.Fatalf("only %d statements recorded", len(spy.queries))
-	}
-	for _, q := range spy.queries {
-		if strings.Contains(q, marker) {
-			t.Fatalf("a statement text carries caller data: %s", q)
-		}
-	}
+	spy := sqlspy.Wrap(c)
+	s := openStore(t, openDB(t, spy), mysqlstore.Options{})
+	storetest.InjectionShaped(t, s)
+	storetest.NoMarker(t, spy.Queries(), 10)
 }
 
 func TestKeyLimits(t *testing.T) {

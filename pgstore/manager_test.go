@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/seshat-go/seshat"
+	"github.com/seshat-go/seshat/storetest"
 )
 
 // tracer counts the statements a pool runs and remembers their text and
@@ -321,4 +322,17 @@ func TestConnectionKill(t *testing.T) {
 	if st.AcquiredConns() != 0 {
 		t.Fatalf("%d connections still acquired (leak)", st.AcquiredConns())
 	}
+}
+
+// TestParameterized (ST-05): keys, owners, value names and values that look
+// like SQL are data, and no statement text ever carries one; pgx's tracer
+// sees every statement, batches included.
+func TestParameterized(t *testing.T) {
+	tr := &tracer{}
+	pool := testPool(t, "seshat-pgstore-param", func(c *pgxpool.Config) { c.ConnConfig.Tracer = tr })
+	s := newTestStore(t, pool, Options{})
+	tr.take()
+	storetest.InjectionShaped(t, s)
+	_, texts, _, _ := tr.take()
+	storetest.NoMarker(t, texts, 10)
 }

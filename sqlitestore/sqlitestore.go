@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +74,10 @@ type Options struct {
 	// Now returns the current time; nil means time.Now. Expiry is decided
 	// with this clock.
 	Now func() time.Time
+
+	// connector, set by this package's tests only, replaces the sqlite
+	// driver's own connector for a DSN (to record statement texts).
+	connector func(dsn string) driver.Connector
 }
 
 // Store is a seshat.Store in an SQLite database file, through
@@ -196,6 +201,15 @@ ON CONFLICT (key) DO UPDATE SET
 	}, nil
 }
 
+// openDB opens a pool on the sqlite driver for dsn, through
+// opts.connector when a test set one.
+func openDB(opts Options, dsn string) (*sql.DB, error) {
+	if opts.connector != nil {
+		return sql.OpenDB(opts.connector(dsn)), nil
+	}
+	return sql.Open("sqlite", dsn)
+}
+
 // DDL returns the statements Open runs to create the table named table
 // (DefaultTable when empty) and its indexes. Each is idempotent.
 func DDL(table string) ([]string, error) {
@@ -246,7 +260,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	busyParam := "_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")"
 	if path == ":memory:" {
-		s.w, err = sql.Open("sqlite", path+"?"+busyParam)
+		s.w, err = openDB(opts, path+"?"+busyParam)
 		if err != nil {
 			return nil, wrap("open", err)
 		}
@@ -259,7 +273,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		// The writer: WAL (set once, kept by the file), synchronous=NORMAL
 		// (WAL's recommended level: a power cut may lose the last commits,
 		// never consistency), BEGIN IMMEDIATE for any transaction.
-		s.w, err = sql.Open("sqlite", path+"?"+busyParam+
+		s.w, err = openDB(opts, path+"?"+busyParam+
 			"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 		if err != nil {
 			return nil, wrap("open", err)
@@ -268,7 +282,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.w.SetMaxIdleConns(1)
 		s.w.SetConnMaxLifetime(0)
 		s.w.SetConnMaxIdleTime(0)
-		s.r, err = sql.Open("sqlite", path+"?"+busyParam+"&_pragma=query_only(1)")
+		s.r, err = openDB(opts, path+"?"+busyParam+"&_pragma=query_only(1)")
 		if err != nil {
 			s.w.Close()
 			return nil, wrap("open", err)
