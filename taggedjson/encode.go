@@ -278,12 +278,45 @@ func (e *encoder) object(dst []byte, m map[string]any, depth int) ([]byte, error
 	}
 	// Python sorts str keys by code point. Byte order of UTF-8 (and of the
 	// WTF-8 we use for lone surrogates) is the same order.
+	if len(m) <= smallObject {
+		// A session's maps are small: an insertion sort on the stack
+		// needs neither the pooled slice nor write barriers to fill and
+		// clear it, and compares inline.
+		var arr [smallObject]member
+		n := 0
+		for k, v := range m {
+			arr[n] = member{k: k, v: v}
+			n++
+		}
+		members := arr[:n]
+		for i := 1; i < n; i++ {
+			x, j := members[i], i
+			for ; j > 0 && x.k < members[j-1].k; j-- {
+				members[j] = members[j-1]
+			}
+			members[j] = x
+		}
+		return e.members(dst, members, depth)
+	}
 	start := len(e.kvs)
 	for k, v := range m {
 		e.kvs = append(e.kvs, member{k: k, v: v})
 	}
 	members := e.kvs[start:]
 	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.k, b.k) })
+	dst, err := e.members(dst, members, depth)
+	clear(e.kvs[start:]) // do not keep user values alive from the pool
+	e.kvs = e.kvs[:start]
+	return dst, err
+}
+
+// smallObject is the size up to which object sorts its members in an array
+// on the stack: enough for a session with Flask-Login's keys and a few of
+// the app's own.
+const smallObject = 16
+
+// members writes the sorted members of an object, braces included.
+func (e *encoder) members(dst []byte, members []member, depth int) ([]byte, error) {
 	dst = append(dst, '{')
 	var err error
 	for i := range members {
@@ -291,17 +324,12 @@ func (e *encoder) object(dst []byte, m map[string]any, depth int) ([]byte, error
 			dst = append(dst, ',')
 		}
 		if dst, err = appendString(dst, members[i].k); err != nil {
-			break
+			return dst, err
 		}
 		dst = append(dst, ':')
 		if dst, err = e.value(dst, members[i].v, depth+1); err != nil {
-			break
+			return dst, err
 		}
-	}
-	clear(e.kvs[start:]) // do not keep user values alive from the pool
-	e.kvs = e.kvs[:start]
-	if err != nil {
-		return dst, err
 	}
 	return append(dst, '}'), nil
 }

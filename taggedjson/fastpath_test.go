@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -173,4 +175,43 @@ func equalModel(a, b any) bool {
 		return true
 	}
 	return false
+}
+
+// Objects up to smallObject members are sorted on the stack, larger ones
+// with slices.SortFunc: both must give Python's order (code points, which
+// is byte order of UTF-8 and WTF-8) at every size across the boundary.
+func TestObjectKeyOrderEverySize(t *testing.T) {
+	keys := []string{"", "a", "A", "_id", "_fresh", " t", " t__", "é", "e\u0301", "😀", "\uffff",
+		"\xed\xa0\x80", "\xed\xbf\xbf", "z", "zz", "10", "9", "a\x00", "a\"", `a\`, "_user_id", "csrf_token"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n <= len(keys); n++ {
+		for range 20 {
+			rng.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
+			m := map[string]any{}
+			for i, k := range keys[:n] {
+				m[k] = int64(i)
+			}
+			if n == 1 && isTag(keys[0]) {
+				continue // escaped as {" di":...}, tested elsewhere
+			}
+			sorted := append([]string(nil), keys[:n]...)
+			slices.Sort(sorted)
+			want := []byte("{")
+			for i, k := range sorted {
+				if i > 0 {
+					want = append(want, ',')
+				}
+				want, _ = appendString(want, k)
+				want = strconv.AppendInt(append(want, ':'), m[k].(int64), 10)
+			}
+			want = append(want, '}')
+			got, err := Marshal(map[string]any{"x": m, "y": []any{m}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := `{"x":` + string(want) + `,"y":[` + string(want) + `]}`; string(got) != w {
+				t.Fatalf("%d keys: got %s, want %s", n, got, w)
+			}
+		}
+	}
 }
