@@ -138,6 +138,17 @@ type Config struct {
 	// CPU than the rest of the cookie. Flask reads both forms, so either
 	// setting interoperates; this changes only what seshat writes.
 	FlaskCompression bool
+	// EncryptCookie seals cookie-mode sessions with AES-256-GCM instead of
+	// only signing them, for sessions that hold what the client must not
+	// read. Flask cannot read such a cookie (Flask's is signed, readable
+	// JSON): use it for sessions seshat alone serves. The keys are derived
+	// from Keys, so rotation works as for signing; the cookie name is bound
+	// to the ciphertext, every cookie gets fresh randomness, and the payload
+	// is never compressed (no CRIME/BREACH-style length leak). A sealed
+	// cookie is 60 characters longer than the signed one. It cannot be set
+	// with Store (the cookie then holds only a signed id) or with
+	// FlaskCompression.
+	EncryptCookie bool
 	// MaxDecodedSize caps the decompressed size of a cookie payload, so a
 	// small zlib bomb cannot allocate much; default 64 KiB, far above what
 	// fits in a 4 KB cookie of ordinary data.
@@ -234,6 +245,9 @@ func (c Config) settings() (*settings, error) {
 	}
 	if s.AbsoluteTimeout < 0 || s.IdleTimeout < 0 || s.RenewAfter < 0 || s.RenewGrace < 0 {
 		return nil, fmt.Errorf("%w: negative AbsoluteTimeout, IdleTimeout, RenewAfter or RenewGrace", ErrConfig)
+	}
+	if s.EncryptCookie && (s.Store != nil || s.FlaskCompression) {
+		return nil, fmt.Errorf("%w: EncryptCookie is for cookie mode without FlaskCompression", ErrConfig)
 	}
 	if s.RenewAfter > 0 && s.Store == nil {
 		return nil, fmt.Errorf("%w: RenewAfter needs a Store (a cookie-mode session has no id to renew)", ErrConfig)

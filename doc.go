@@ -60,6 +60,14 @@
 // whose LoadError wraps [ErrSessionTimeout] or [ErrSessionRevoked].
 // docs/SECURITY.md maps every promise to its test.
 //
+// # Encrypted cookies
+//
+// Flask's cookie is signed, not encrypted: the client can read it. With
+// Config.EncryptCookie a cookie-mode session is sealed with AES-256-GCM
+// instead (keys derived from Config.Keys, the cookie name bound to the
+// ciphertext, never compressed); Flask cannot read such a cookie. Store
+// mode keeps the values on the server and needs neither.
+//
 // # Lazy and cheap
 //
 // Nothing is verified until a handler touches the session. A request that

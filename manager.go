@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/seshat-go/seshat/signing"
 )
@@ -15,6 +16,7 @@ type Manager struct {
 	settings *settings
 	codec    *CookieCodec
 	ids      IDScheme // store mode: session ids in the cookie and store keys
+	seal     *sealer  // cookie mode with Config.EncryptCookie
 }
 
 // New validates cfg and returns a Manager. It fails with an error wrapping
@@ -33,6 +35,9 @@ func New(cfg Config) (*Manager, error) {
 		codec.SetCompressThreshold(CompressThreshold)
 	}
 	m := &Manager{settings: s, codec: codec}
+	if s.EncryptCookie {
+		m.seal = newSealer(s.Keys, s.name, s.MaxDecodedSize)
+	}
 	if s.Store != nil {
 		m.ids = s.IDScheme
 		if m.ids == nil {
@@ -44,7 +49,9 @@ func New(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
-// Codec returns the codec that signs this manager's cookies.
+// Codec returns the codec that signs this manager's cookies (with
+// Config.EncryptCookie, the session cookie is sealed instead and the codec
+// does not read it).
 func (m *Manager) Codec() *CookieCodec { return m.codec }
 
 // Store returns the configured server-side store, or nil in cookie mode.
@@ -139,7 +146,7 @@ func (m *Manager) loadCookie(lines []string) (map[string]any, error) {
 		if c == "" {
 			continue // Flask treats an empty value as no cookie
 		}
-		vals, err := m.codec.Decode(c, m.settings.cookieMaxAge(), now)
+		vals, err := m.decodeCookie(c, now)
 		if err == nil {
 			return vals, nil
 		}
@@ -153,6 +160,14 @@ func (m *Manager) loadCookie(lines []string) (map[string]any, error) {
 	return nil, firstErr
 }
 
+// decodeCookie verifies and decodes one session cookie value.
+func (m *Manager) decodeCookie(c string, now time.Time) (map[string]any, error) {
+	if m.seal != nil {
+		return m.seal.open(c, m.settings.cookieMaxAge(), now)
+	}
+	return m.codec.Decode(c, m.settings.cookieMaxAge(), now)
+}
+
 // looksPermanent reports whether an untouched request's cookie may hold a
 // permanent session, which Flask re-issues on every request. It decodes the
 // payload without verifying it — no cryptography — so that a request that
@@ -160,6 +175,18 @@ func (m *Manager) loadCookie(lines []string) (map[string]any, error) {
 // permanent is then verified in full before anything is re-issued.
 func (m *Manager) looksPermanent(lines []string) bool {
 	var buf [maxCandidates]string
+	if m.seal != nil {
+		// A sealed payload cannot be peeked at: open it (a valid cookie is
+		// opened again by the load that follows; this path serves only
+		// requests that never touched their session).
+		now := m.settings.Now()
+		for _, c := range cookieValues(lines, m.settings.name, buf[:0]) {
+			if vals, err := m.seal.open(c, m.settings.cookieMaxAge(), now); err == nil && truthy(vals[permanentKey]) {
+				return true
+			}
+		}
+		return false
+	}
 	vp, pp := bufPool.Get().(*[]byte), bufPool.Get().(*[]byte)
 	defer putBuf(vp)
 	defer putBuf(pp)
@@ -230,7 +257,15 @@ func (m *Manager) save(h http.Header, s *Session) error {
 	// once into the header string.
 	bp := bufPool.Get().(*[]byte)
 	defer putBuf(bp)
-	b, err := m.codec.AppendEncode(st.appendCookieName((*bp)[:0]), values, now)
+	var (
+		b   []byte
+		err error
+	)
+	if m.seal != nil {
+		b, err = m.seal.appendSeal(st.appendCookieName((*bp)[:0]), values, now)
+	} else {
+		b, err = m.codec.AppendEncode(st.appendCookieName((*bp)[:0]), values, now)
+	}
 	if err == nil {
 		b = st.appendCookieAttrs(b, expires, false, secure)
 	}
@@ -238,7 +273,7 @@ func (m *Manager) save(h http.Header, s *Session) error {
 	if err != nil {
 		return err
 	}
-	if len(b) > MaxCookieSize {
+	if len(b) > MaxCookieSize && m.seal == nil {
 		// The fast encoder compresses a little worse than Python's zlib;
 		// before refusing, try the best compression Go has, so that what
 		// fits in a Flask cookie fits in ours.
