@@ -28,7 +28,47 @@ import (
 // fails to load fails here with ErrInvalidTag. Nesting deeper than
 // DefaultMaxDepth fails with ErrTooDeep.
 func Unmarshal(data []byte) (any, error) {
+	if v, ok := unmarshalScalar(data); ok {
+		return v, nil
+	}
 	return unmarshal(data, true)
+}
+
+// unmarshalScalar reads a document that is exactly true, false, null or an
+// integer of at most 18 digits, as a store's single values often are,
+// without the decoder's copy of the input. Anything else, including
+// whitespace and every error, is left to the decoder (ok false).
+func unmarshalScalar(data []byte) (v any, ok bool) {
+	if len(data) == 0 || len(data) > 19 {
+		return nil, false
+	}
+	switch string(data) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	case "null":
+		return nil, true
+	}
+	digits := data
+	if digits[0] == '-' {
+		digits = digits[1:]
+	}
+	// JSON allows no leading zeros; Python reads "-0" as the integer 0.
+	if len(digits) == 0 || len(digits) > 18 || (digits[0] == '0' && len(digits) > 1) {
+		return nil, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return nil, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if data[0] == '-' {
+		n = -n
+	}
+	return n, true
 }
 
 // UnmarshalObject is Unmarshal for a session: the result must make a Flask

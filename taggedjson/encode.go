@@ -64,6 +64,28 @@ func putEncoder(e *encoder) {
 // v is normally a model value (see the package documentation); any other Go
 // value goes through Normalize first.
 func Marshal(v any) ([]byte, error) {
+	// Stores write each value on its own: the common scalars skip the
+	// pooled encoder and allocate their output once, at its exact size.
+	switch x := v.(type) {
+	case string:
+		if plainRun(x, 0) == len(x) {
+			out := make([]byte, len(x)+2)
+			out[0] = '"'
+			copy(out[1:], x)
+			out[len(out)-1] = '"'
+			return out, nil
+		}
+	case int64:
+		var buf [20]byte
+		return append([]byte(nil), strconv.AppendInt(buf[:0], x, 10)...), nil
+	case bool:
+		if x {
+			return []byte("true"), nil
+		}
+		return []byte("false"), nil
+	case nil:
+		return []byte("null"), nil
+	}
 	e := getEncoder()
 	b, err := e.value(e.buf[:0], v, 0)
 	var out []byte

@@ -215,3 +215,36 @@ func TestObjectKeyOrderEverySize(t *testing.T) {
 		}
 	}
 }
+
+// Marshal writes plain strings, int64, bool and nil without the encoder;
+// AppendMarshal always takes the encoder.
+func TestMarshalScalarFastPath(t *testing.T) {
+	values := []any{nil, true, false, int64(0), int64(-1), int64(255), int64(256), int64(1) << 62,
+		int64(-1 << 63), int64(1<<63 - 1), int64(-9223372036854775807)}
+	for _, s := range trickyStrings() {
+		values = append(values, s)
+	}
+	for _, v := range values {
+		got, gerr := Marshal(v)
+		want, werr := AppendMarshal(nil, v)
+		if (gerr == nil) != (werr == nil) || string(got) != string(want) {
+			t.Fatalf("Marshal(%#v) = %q, %v; AppendMarshal %q, %v", v, got, gerr, want, werr)
+		}
+	}
+}
+
+// Unmarshal reads the simplest scalar documents without the decoder.
+func TestUnmarshalScalarFastPath(t *testing.T) {
+	inputs := []string{"", "0", "-0", "00", "-00", "01", "-", "--1", "+1", "1", "-1", "42", " 42", "42 ", "42\n",
+		"1.0", "1e5", "1E5", "-1.5e3", "0x1", "1_0", "12a", "123456789012345678", "-123456789012345678",
+		"999999999999999999", "1234567890123456789", "-1234567890123456789", "9223372036854775807",
+		"9223372036854775808", "-9223372036854775808", "-9223372036854775809", "true", "false", "null",
+		"true ", " true", "tru", "truee", "True", "nulL", "NaN", "-Infinity", "Infinity", `"x"`, "[]", "{}"}
+	for _, in := range inputs {
+		got, gerr := Unmarshal([]byte(in))
+		want, werr := unmarshal([]byte(in), true)
+		if (gerr == nil) != (werr == nil) || fmt.Sprintf("%T %#v", got, got) != fmt.Sprintf("%T %#v", want, want) {
+			t.Fatalf("Unmarshal(%q) = %#v, %v; decoder %#v, %v", in, got, gerr, want, werr)
+		}
+	}
+}
