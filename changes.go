@@ -49,6 +49,22 @@ func (c *changeSet) set(key string, op Op) {
 	}
 }
 
+// get returns the last Op recorded for key.
+func (c *changeSet) get(key string) (Op, bool) {
+	if c.index != nil {
+		if i, ok := c.index[key]; ok {
+			return c.list[i].op, true
+		}
+		return 0, false
+	}
+	for _, e := range c.list {
+		if e.key == key {
+			return e.op, true
+		}
+	}
+	return 0, false
+}
+
 // len is the number of keys changed.
 func (c *changeSet) len() int { return len(c.list) }
 

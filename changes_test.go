@@ -44,3 +44,20 @@ func TestChangeSet(t *testing.T) {
 		})
 	}
 }
+
+// TestChangeSetGet finds the last Op of a key with and without the index.
+func TestChangeSetGet(t *testing.T) {
+	for _, n := range []int{3, 3 * indexAfter} {
+		var c changeSet
+		for i := range n {
+			c.set(fmt.Sprint("k", i), OpSet)
+		}
+		c.set("k1", OpDelete)
+		if op, ok := c.get("k1"); !ok || op != OpDelete {
+			t.Fatalf("n=%d: get(k1) = %v, %v", n, op, ok)
+		}
+		if _, ok := c.get("missing"); ok {
+			t.Fatalf("n=%d: found a key never changed", n)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package seshat
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -174,6 +175,47 @@ func (s *Session) Pop(key string) (any, bool) {
 		s.change(key, OpDelete)
 	}
 	return v, ok
+}
+
+// Take removes key and returns the value it held, like [Session.Pop], but
+// exactly once across concurrent requests: with a store that implements
+// [Taker] the value is taken from the stored record at once, atomically, so
+// of two requests sent with the same cookie only one gets it (package flash
+// shows each message once this way). It costs one store round trip, and
+// takes the place of the write Pop would leave to the end of the request.
+// In cookie mode, with another store, or for a key this request itself set,
+// it is Pop (concurrent requests may then both get the value).
+//
+// A store failure returns an error wrapping [ErrStoreUnavailable] and
+// leaves both the session and the record as they were.
+func (s *Session) Take(key string) (any, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.touch()
+	taker, ok := s.m.settings.Store.(Taker)
+	if _, pending := s.changes.get(key); !ok || s.id == "" || pending || s.storeErr != nil {
+		v, ok := s.values[key]
+		if ok {
+			delete(s.values, key)
+			s.change(key, OpDelete)
+		}
+		return v, ok, nil
+	}
+	raw, found, err := taker.Take(hideSession{s.ctx}, s.storeKey(), key)
+	if err != nil {
+		return nil, false, storeFailure("take", err)
+	}
+	// The store no longer holds key; the session forgets it without
+	// recording a change (there is nothing left to write).
+	delete(s.values, key)
+	if !found {
+		return nil, false, nil
+	}
+	v, err := taggedjson.Unmarshal(raw)
+	if err != nil {
+		return nil, false, fmt.Errorf("%w: %w: taken value %s: %w", ErrInvalidCookie, ErrCorruptRecord, quoteKey(key), err)
+	}
+	return v, true, nil
 }
 
 // Clear removes every key. Like Flask's session.clear(), it marks the session

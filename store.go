@@ -13,7 +13,7 @@ import (
 //
 // The interface is small and byte-oriented on purpose: a store module imports
 // nothing of seshat but these types, and the optional capabilities below
-// ([Merger], [Toucher], [UserIndex], [Iterator], [Cleaner]) are found by
+// ([Merger], [Toucher], [Taker], [UserIndex], [Iterator], [Cleaner]) are found by
 // type assertion.
 //
 // Every method takes the request's context. A store reports a missing or
@@ -75,6 +75,18 @@ type Merger interface {
 // not change costs one small command.
 type Toucher interface {
 	Touch(ctx context.Context, key string, expires time.Time) error
+}
+
+// Taker is implemented by stores that can remove one value from a record
+// and return it in a single atomic step, so that of several concurrent
+// requests taking the same value exactly one gets it: [Session.Take], and
+// through it package flash, which then shows each message once.
+type Taker interface {
+	// Take deletes name from the record under key and returns the tagged
+	// JSON it held. ok is false, with a nil error, when the record is
+	// missing or expired or holds no name (another request took it). Take
+	// leaves the record's expiry and its other values alone.
+	Take(ctx context.Context, key, name string) (value []byte, ok bool, err error)
 }
 
 // SessionInfo describes a stored session without its values.

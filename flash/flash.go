@@ -38,10 +38,16 @@
 //
 // # Concurrency
 //
-// Two requests carrying the same session cookie both see the flashes it
-// holds: with cookie sessions, as in Flask, a message can show twice when a
-// browser sends two requests at once. Add reads and rewrites the list; calls
-// on one Session from several goroutines at once may lose a message.
+// Pop removes the messages with [seshat.Session.Take]: with a store that
+// implements [seshat.Taker] the list is taken from the stored record
+// atomically, so of two requests sent at once with the same cookie exactly
+// one shows the messages; a store failure leaves them stored for a later
+// request. With
+// cookie sessions each request carries its own copy, so, as in Flask, a
+// message can show twice when a browser sends two requests at once. Add
+// reads and rewrites the list: an Add racing a Pop of the same session may
+// bring back a message already shown; calls on one Session from several
+// goroutines at once may lose a message.
 package flash
 
 import (
@@ -115,7 +121,9 @@ func Pop(s *seshat.Session, categories ...string) []Message {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.popped {
-		if v, ok := s.Pop(Key); ok {
+		// A failed Take leaves the messages in the store for a later
+		// request; this one shows none.
+		if v, ok, err := s.Take(Key); ok && err == nil {
 			c.msgs = decode(v)
 		}
 		c.popped = true

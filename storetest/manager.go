@@ -45,6 +45,15 @@ func newApp(t *testing.T, s seshat.Store) *app {
 		v, _ := seshat.Get[string](seshat.FromContext(r.Context()), r.FormValue("k"))
 		io.WriteString(w, v)
 	})
+	mux.HandleFunc("/take", func(w http.ResponseWriter, r *http.Request) {
+		v, _, err := seshat.FromContext(r.Context()).Take(r.FormValue("k"))
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		s, _ := v.(string)
+		io.WriteString(w, s)
+	})
 	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
 		s := seshat.FromContext(r.Context())
 		s.Renew()

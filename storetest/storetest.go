@@ -8,7 +8,7 @@
 //	}
 //
 // The suite checks the [seshat.Store] contract and each optional capability
-// the store implements ([seshat.Merger], [seshat.Toucher],
+// the store implements ([seshat.Merger], [seshat.Toucher], [seshat.Taker],
 // [seshat.UserIndex], [seshat.Iterator], [seshat.Cleaner]), then drives a
 // real [seshat.Manager] over HTTP with the store: no lost updates under
 // concurrency (50 clients × 20 requests on one session, each setting its own
@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) seshat.Store) {
 		{"MergeNoResurrection", testMergeGone},
 		{"MergeConcurrent", testMergeConcurrent},
 		{"Touch", testTouch},
+		{"Take", testTake},
+		{"TakeConcurrent", testTakeConcurrent},
 		{"UserIndex", testUserIndex},
 		{"Iterate", testIterate},
 		{"DeleteExpired", testDeleteExpired},
@@ -59,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) seshat.Store) {
 		{"ManagerRenewDestroy", testManagerRenewDestroy},
 		{"ManagerReadOnlyWritesNothing", testManagerReadOnly},
 		{"ManagerStrictIDs", testManagerStrictIDs},
+		{"ManagerTakeOnce", testManagerTakeOnce},
 		{"DetachedNoLostUpdates", testDetachedNoLostUpdates},
 		{"DetachedAfterLogout", testDetachedAfterLogout},
 	}
