@@ -55,6 +55,9 @@ func BenchmarkStore(b *testing.B) {
 			return s.Merge(ctx, key, &seshat.Change{Set: map[string][]byte{"n": []byte(strconv.Itoa(i))}, Expires: exp})
 		}},
 		{"Touch", func(int) error { return s.Touch(ctx, key, exp) }},
+		// A take that finds no value (the common case: most requests have
+		// no flashed message) runs the whole script but the HDEL.
+		{"TakeMissing", func(int) error { _, _, err := s.Take(ctx, key, "_flashes"); return err }},
 		{"SaveNew", func(int) error {
 			return s.Save(ctx, storetest.Key(), &seshat.Record{Values: benchValues(), Expires: time.Now().Add(time.Minute)})
 		}},

@@ -11,7 +11,9 @@
 // The store implements [seshat.Store], [seshat.Merger] (a request's changes
 // are merged key by key in one atomic script, so concurrent requests on one
 // session that change different keys all persist), [seshat.Toucher] (a
-// sliding expiry costs one small command), [seshat.UserIndex] ("log out
+// sliding expiry costs one small command), [seshat.Taker] (one value taken
+// out of a record in one atomic script, so a flashed message is shown once
+// however many requests race for it), [seshat.UserIndex] ("log out
 // everywhere" reads one index, never the whole keyspace) and
 // [seshat.Iterator] (a full SCAN of the keyspace). It needs no
 // [seshat.Cleaner]: Redis expires records by itself.
@@ -52,7 +54,7 @@
 //
 // # Scripts
 //
-// Save, Merge, Touch and Delete are each one Lua script, run with EVALSHA
+// Save, Merge, Touch, Take and Delete are each one Lua script, run with EVALSHA
 // and, when the server's script cache is empty (after a restart), EVAL.
 // Every key a script touches is in its KEYS.
 //
@@ -65,6 +67,10 @@
 //   - Save: DEL, then HSET of the whole record and PEXPIREAT.
 //   - Touch: on a live record only, sets m:exp and PEXPIREATs the hash;
 //     else it reports no record.
+//   - Take: on a live record only (an expired leftover is deleted), HGET
+//     and HDEL of the value's field, returning the value; the expiry, the
+//     owner and the other fields stay. One round trip, whatever the client:
+//     the script touches the session hash alone, so it also runs on Cluster.
 //   - Delete: DEL, returning the owner so the client can drop the key from
 //     the owner's index.
 //

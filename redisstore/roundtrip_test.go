@@ -30,6 +30,11 @@ func testApp(t *testing.T, s seshat.Store) *httptest.Server {
 	mux.HandleFunc("/write", func(w http.ResponseWriter, r *http.Request) {
 		seshat.FromContext(r.Context()).Set("v", r.FormValue("v"))
 	})
+	mux.HandleFunc("/take", func(w http.ResponseWriter, r *http.Request) {
+		v, _, _ := seshat.FromContext(r.Context()).Take("v")
+		s, _ := v.(string)
+		io.WriteString(w, s)
+	})
 	mux.HandleFunc("/permanent", func(w http.ResponseWriter, r *http.Request) {
 		s := seshat.FromContext(r.Context())
 		s.SetPermanent(true)
@@ -124,6 +129,14 @@ func TestRoundTrips(t *testing.T) {
 	}
 	if _, body, _ := get(t, app, "/read", cookie); body != "c" {
 		t.Fatalf("read back %q", body)
+	}
+
+	count("take (cold take script)", "/take", cookie)
+	count("write", "/write?v=d", cookie)
+	n, _ = count("take (read + take)", "/take", cookie)
+	expect("take", n, 2)
+	if _, body, _ := get(t, app, "/take", cookie); body != "" {
+		t.Fatalf("second take got %q", body)
 	}
 
 	_, perm := count("make permanent (write)", "/permanent?v=p", cookie)

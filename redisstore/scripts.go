@@ -163,6 +163,28 @@ end
 return {1, ''}
 `)
 
+// takeScript removes one value from a live record and returns it, so that
+// of concurrent takes of one value exactly one gets it.
+//
+//	KEYS[1]  session hash
+//	ARGV[1]  the value's field ("v:<session key>")   ARGV[2] now (ms)
+//
+// It returns the value's tagged JSON, or nil when there is no live record
+// (an expired leftover is deleted, as Touch and Merge do) or it holds no
+// such field. The expiry, the owner and the other fields are left alone.
+var takeScript = redis.NewScript(`
+local k = KEYS[1]
+local old = tonumber(redis.call('HGET', k, 'm:exp'))
+if old == nil then return false end
+if old <= tonumber(ARGV[2]) then
+  redis.call('DEL', k)
+  return false
+end
+local v = redis.call('HGET', k, ARGV[1])
+if v then redis.call('HDEL', k, ARGV[1]) end
+return v
+`)
+
 // deleteScript removes a record and returns its owner ("" for none), so the
 // client can drop it from the owner's index.
 var deleteScript = redis.NewScript(`

@@ -56,7 +56,8 @@ type Options struct {
 }
 
 // Store is a seshat.Store on Redis. It also implements [seshat.Merger],
-// [seshat.Toucher], [seshat.UserIndex] and [seshat.Iterator]; it needs no
+// [seshat.Toucher], [seshat.Taker], [seshat.UserIndex] and
+// [seshat.Iterator]; it needs no
 // [seshat.Cleaner] since Redis expires records by itself. A Store is safe
 // for concurrent use.
 type Store struct {
@@ -71,6 +72,7 @@ var (
 	_ seshat.Store     = (*Store)(nil)
 	_ seshat.Merger    = (*Store)(nil)
 	_ seshat.Toucher   = (*Store)(nil)
+	_ seshat.Taker     = (*Store)(nil)
 	_ seshat.UserIndex = (*Store)(nil)
 	_ seshat.Iterator  = (*Store)(nil)
 )
@@ -352,6 +354,24 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 		}
 	}
 	return nil
+}
+
+// Take removes the value name from the live record under key and returns
+// its tagged JSON, in one command (a script: HGET and HDEL of the value's
+// field, after the same liveness check as Merge and Touch). Of several
+// concurrent Takes of one value exactly one gets it: Redis runs scripts one
+// at a time. ok is false, with a nil error, when the record is missing or
+// expired or holds no such value. The expiry, the owner (and so the user
+// index) and the other values are left alone.
+func (s *Store) Take(ctx context.Context, key, name string) ([]byte, bool, error) {
+	v, err := takeScript.Run(ctx, s.c, []string{s.sessionKey(key)}, valuePrefix+name, ms(s.now())).Text()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fail("take", key, err)
+	}
+	return []byte(v), true, nil
 }
 
 // Delete removes the record under key, and the key from its owner's index

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -185,6 +186,13 @@ func TestExpiredBeforeEviction(t *testing.T) {
 		t.Fatal("Touch left the expired record in place")
 	}
 	plant()
+	if v, ok, err := s.Take(ctx, key, "a"); ok || err != nil {
+		t.Fatalf("Take = %q, %v, %v; want nothing", v, ok, err)
+	}
+	if c.Exists(ctx, hk).Val() != 0 {
+		t.Fatal("Take left the expired record in place")
+	}
+	plant()
 	err := s.Merge(ctx, key, &seshat.Change{Set: map[string][]byte{"b": []byte("2")}, Expires: time.Now().Add(time.Hour)})
 	if !errors.Is(err, seshat.ErrSessionGone) {
 		t.Fatalf("Merge: %v, want ErrSessionGone", err)
@@ -211,6 +219,51 @@ func TestExpiredBeforeEviction(t *testing.T) {
 	if _, err := later.Load(ctx, key); !errors.Is(err, seshat.ErrNoRecord) {
 		t.Fatalf("Load two hours later: %v, want ErrNoRecord", err)
 	}
+	if v, ok, err := later.Take(ctx, key, "b"); ok || err != nil {
+		t.Fatalf("Take two hours later = %q, %v, %v; want nothing", v, ok, err)
+	}
+}
+
+// TestTakeLayout: Take removes exactly the value's field, even for a
+// session key that looks like metadata, and leaves the expiry field, the
+// hash's TTL, the owner and the user index as they were.
+func TestTakeLayout(t *testing.T) {
+	bothPaths(t, func(t *testing.T, s *Store, c *redis.Client) {
+		ctx := t.Context()
+		key := storetest.Key()
+		exp := time.Now().Add(time.Hour).Truncate(time.Millisecond)
+		if err := s.Save(ctx, key, rec("alice", exp, "cart", `[1,2]`, "m:exp", `"looks like metadata"`)); err != nil {
+			t.Fatal(err)
+		}
+		hk := s.sessionKey(key)
+		for _, name := range []string{"m:uid", "exp", ""} {
+			if v, ok, err := s.Take(ctx, key, name); ok || err != nil {
+				t.Fatalf("Take(%q) = %q, %v, %v; want nothing", name, v, ok, err)
+			}
+		}
+		v, ok, err := s.Take(ctx, key, "m:exp")
+		if err != nil || !ok || string(v) != `"looks like metadata"` {
+			t.Fatalf("Take(m:exp) = %q, %v, %v", v, ok, err)
+		}
+		h := c.HGetAll(ctx, hk).Val()
+		want := map[string]string{"v:cart": `[1,2]`, "m:exp": ms(exp), "m:uid": "alice"}
+		if fmt.Sprint(h) != fmt.Sprint(want) {
+			t.Fatalf("hash after Take: %v, want %v", h, want)
+		}
+		if pt := c.PExpireTime(ctx, hk).Val().Milliseconds(); pt != exp.UnixMilli() {
+			t.Fatalf("PEXPIRETIME %d after Take, want %d", pt, exp.UnixMilli())
+		}
+		if _, err := c.ZScore(ctx, s.indexKey("alice"), key).Result(); err != nil {
+			t.Fatalf("the user index lost the session: %v", err)
+		}
+		// Taking the last value leaves an empty, live session.
+		if _, ok, err := s.Take(ctx, key, "cart"); !ok || err != nil {
+			t.Fatalf("Take(cart): %v, %v", ok, err)
+		}
+		if got, err := s.Load(ctx, key); err != nil || len(got.Values) != 0 || got.UserID != "alice" {
+			t.Fatalf("Load after taking every value: %+v, %v", got, err)
+		}
+	})
 }
 
 func TestCorruptRecord(t *testing.T) {
@@ -405,6 +458,11 @@ func TestUnavailable(t *testing.T) {
 	check("Save", s.Save(ctx, key, rec("u", exp, "a", "1")))
 	check("Merge", s.Merge(ctx, key, &seshat.Change{Expires: exp, UserID: "u", SetUser: true}))
 	check("Touch", s.Touch(ctx, key, exp))
+	_, ok, err := s.Take(ctx, key, "a")
+	check("Take", err)
+	if ok {
+		t.Error("Take: ok with a failed store")
+	}
 	check("Delete", s.Delete(ctx, key))
 	_, err = s.ListByUser(ctx, "u")
 	check("ListByUser", err)
