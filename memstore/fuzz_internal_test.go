@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"bytes"
+	"fmt"
 	"maps"
 	"testing"
 
@@ -60,4 +61,34 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("merge gave %q, want %q", got, values)
 		}
 	})
+}
+
+// A change with more keys than merge keeps on the stack is looked up in its
+// map instead; both give the same record.
+func TestMergeLargeChange(t *testing.T) {
+	for _, sets := range []int{1, smallSet, smallSet + 1, 3 * smallSet} {
+		values := map[string][]byte{}
+		for i := range 2 * smallSet {
+			values[fmt.Sprint("k", i)] = []byte(fmt.Sprint(i))
+		}
+		ch := &seshat.Change{Set: map[string][]byte{}, Delete: []string{"k0", "k1", "missing"}}
+		for i := range sets {
+			ch.Set[fmt.Sprint("k", 2*i+1)] = []byte(`"set"`) // k1 is deleted and set: set wins
+		}
+		merged, err := merge(encode(values), ch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decode(merged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range ch.Delete {
+			delete(values, k)
+		}
+		maps.Copy(values, ch.Set)
+		if !maps.EqualFunc(got, values, bytes.Equal) {
+			t.Fatalf("%d sets: merge gave %q, want %q", sets, got, values)
+		}
+	}
 }

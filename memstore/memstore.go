@@ -356,9 +356,9 @@ func decode(blob string) (map[string][]byte, error) {
 	// A first pass checks the record and sizes the map and the copy.
 	n, valueBytes := 0, 0
 	for rest := blob; len(rest) > 0; n++ {
-		_, v, r, err := next(rest)
-		if err != nil {
-			return nil, err
+		_, v, r, ok := next(rest)
+		if !ok {
+			return nil, errCorrupt
 		}
 		valueBytes += len(v)
 		rest = r
@@ -378,21 +378,32 @@ func decode(blob string) (map[string][]byte, error) {
 	return values, nil
 }
 
-// next splits the first key and value off a record.
-func next(b string) (k, v, rest string, err error) {
-	var parts [2]string
-	for i := range parts {
-		l, n := uvarint(b)
-		if n <= 0 || uint64(len(b)-n) < l {
-			return "", "", "", errCorrupt
-		}
-		parts[i], b = b[n:n+int(l)], b[n+int(l):]
+// next splits the first key and value off a record; ok is false when b
+// does not start with a whole entry.
+func next(b string) (k, v, rest string, ok bool) {
+	if k, b, ok = field(b); ok {
+		v, b, ok = field(b)
 	}
-	return parts[0], parts[1], b, nil
+	return k, v, b, ok
 }
 
-// uvarint is binary.Uvarint for a string.
-func uvarint(s string) (uint64, int) {
+// field splits one length-prefixed field off b. The one-byte length of a
+// key or value under 128 bytes is read without a call.
+func field(b string) (f, rest string, ok bool) {
+	l, n := uint64(0), 1
+	if len(b) > 0 && b[0] < 0x80 {
+		l = uint64(b[0])
+	} else if l, n = uvarintLong(b); n <= 0 {
+		return "", "", false
+	}
+	if uint64(len(b)-n) < l {
+		return "", "", false
+	}
+	return b[n : n+int(l)], b[n+int(l):], true
+}
+
+// uvarintLong is binary.Uvarint for a string.
+func uvarintLong(s string) (uint64, int) {
 	var x uint64
 	var shift uint
 	for i := 0; i < len(s); i++ {
@@ -414,31 +425,59 @@ func uvarint(s string) (uint64, int) {
 
 // merge returns a new record: blob without the keys ch deletes or sets,
 // then ch's values. It works on the encoded form, so a write costs one
-// allocation however many keys the session holds.
+// allocation however many keys the session holds: the entries it keeps are
+// copied as they are.
 func merge(blob string, ch *seshat.Change) (string, error) {
-	size := len(blob)
+	// ch.Set is ranged over once, into a stack array while it is small (a
+	// request sets a key or two): each range over a map costs more than
+	// comparing a key with a few others.
+	var setBuf [smallSet]setEntry
+	sets, size := setBuf[:0], len(blob)
 	for k, v := range ch.Set {
+		sets = append(sets, setEntry{k, v})
 		size += entrySize(len(k), len(v))
 	}
 	var out strings.Builder
 	out.Grow(size)
 	for rest := blob; len(rest) > 0; {
-		k, v, r, err := next(rest)
-		if err != nil {
-			return "", err
+		k, _, r, ok := next(rest)
+		if !ok {
+			return "", errCorrupt
+		}
+		if !replaced(k, sets, ch) {
+			out.WriteString(rest[:len(rest)-len(r)])
 		}
 		rest = r
-		if _, set := ch.Set[k]; set || slices.Contains(ch.Delete, k) {
-			continue
-		}
-		writeHead(&out, k, len(v))
-		out.WriteString(v)
 	}
-	for k, v := range ch.Set {
-		writeHead(&out, k, len(v))
-		out.Write(v)
+	for _, e := range sets {
+		writeHead(&out, e.k, len(e.v))
+		out.Write(e.v)
 	}
 	return out.String(), nil
+}
+
+// smallSet is how many keys of a Change's Set merge keeps on the stack and
+// looks up by comparison rather than in the map.
+const smallSet = 8
+
+// setEntry is one key and value of a Change's Set.
+type setEntry struct {
+	k string
+	v []byte
+}
+
+// replaced reports whether ch sets or deletes k; sets holds ch.Set.
+func replaced(k string, sets []setEntry, ch *seshat.Change) bool {
+	if len(sets) <= smallSet {
+		for _, e := range sets {
+			if e.k == k {
+				return true
+			}
+		}
+	} else if _, ok := ch.Set[k]; ok {
+		return true
+	}
+	return slices.Contains(ch.Delete, k)
 }
 
 // entrySize is the encoded size of one key and value.
