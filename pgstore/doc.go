@@ -6,8 +6,8 @@
 //	sm, err := seshat.New(seshat.Config{Keys: keys, Store: store})
 //
 // The Store implements seshat.Store and every optional capability:
-// seshat.Merger, seshat.Toucher, seshat.UserIndex, seshat.Iterator and
-// seshat.Cleaner. Every operation is one SQL statement with its values
+// seshat.Merger, seshat.Toucher, seshat.Taker, seshat.UserIndex,
+// seshat.Iterator and seshat.Cleaner. Every operation is one SQL statement with its values
 // passed as parameters; the only text spliced into SQL is the table name,
 // which New validates and quotes.
 //
@@ -65,6 +65,26 @@
 // Change with Create set uses INSERT ... ON CONFLICT instead: it creates the
 // row, merges into a live one, and replaces an expired one.
 //
+// # Take
+//
+// seshat.Taker (Session.Take, and through it flash.Pop) is one statement
+// too: an UPDATE that removes the value, joined to a sub-SELECT that locks
+// the live row and reads the value from it:
+//
+//	UPDATE "seshat_sessions" AS s SET data = s.data - $name
+//	FROM (SELECT key, data->>$name AS v FROM "seshat_sessions"
+//	      WHERE key = $key AND expires_at > $now
+//	        AND jsonb_typeof(data->$name) = 'string' FOR UPDATE) AS o
+//	WHERE s.key = o.key
+//	RETURNING o.v
+//
+// A second take that waited for the row lock re-checks the WHERE on the
+// row the first one committed, finds the value gone and returns no row, so
+// of concurrent takes exactly one gets the value. The value comes back as
+// the tagged JSON it was written as, byte for byte; the expiry, the owner
+// and the other values are left alone. A take that finds no value (most
+// requests have no flashed message) locks and writes nothing.
+//
 // # Expiry and cleanup
 //
 // Every read has expires_at > $now in its WHERE clause, so an expired row is
@@ -79,7 +99,7 @@
 // Through a seshat.Manager: a request that reads a session costs one
 // statement (a SELECT by primary key), one that changes it two (the SELECT
 // and the merging UPDATE), a permanent session's refresh one UPDATE of
-// expires_at, a login (renewal) three (SELECT, INSERT, DELETE), a logout two.
+// expires_at, a Session.Take (flash.Pop) one UPDATE of its own, a login (renewal) three (SELECT, INSERT, DELETE), a logout two.
 // With pgx's default statement cache, each statement is also prepared once
 // per connection. Behind a transaction-pooling proxy (PgBouncer), set the
 // pool's DefaultQueryExecMode to pgx.QueryExecModeExec or CacheDescribe.

@@ -97,6 +97,10 @@ func testApp(t *testing.T, store seshat.Store) *httptest.Server {
 		u, _ := seshat.Get[string](seshat.FromContext(r.Context()), "user")
 		io.WriteString(w, u)
 	})
+	mux.HandleFunc("/take", func(w http.ResponseWriter, r *http.Request) {
+		v, _, _ := seshat.FromContext(r.Context()).Take("cart")
+		fmt.Fprint(w, v)
+	})
 	mux.HandleFunc("/noop", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
 		seshat.FromContext(r.Context()).Destroy()
@@ -146,6 +150,8 @@ func TestStatementCount(t *testing.T) {
 		{"anonymous write, new session (Save)", "/cart", []string{"INSERT"}},
 		{"read (Load)", "/read", []string{"SELECT"}},
 		{"write (Load + Merge)", "/cart", []string{"SELECT", "UPDATE"}},
+		{"take (Load + Take)", "/take", []string{"SELECT", "UPDATE"}},
+		{"take again (Load + Take that finds nothing)", "/take", []string{"SELECT", "UPDATE"}},
 		{"untouched (nothing)", "/noop", nil},
 		{"login, renew (Load + Save + Delete)", "/login?u=alice", []string{"SELECT", "INSERT", "DELETE"}},
 		{"permanent: read (Load + refresh Touch)", "/read", []string{"SELECT", "UPDATE"}},

@@ -72,7 +72,7 @@ type Options struct {
 }
 
 // Store is a seshat.Store on a PostgreSQL table, through a pgx connection
-// pool. It also implements seshat.Merger, seshat.Toucher,
+// pool. It also implements seshat.Merger, seshat.Toucher, seshat.Taker,
 // seshat.UserIndex, seshat.Iterator and seshat.Cleaner. A Store is safe for
 // concurrent use; every method is a single SQL statement (DeleteExpired and
 // Iterate repeat one in bounded batches).
@@ -91,6 +91,7 @@ var (
 	_ seshat.Store     = (*Store)(nil)
 	_ seshat.Merger    = (*Store)(nil)
 	_ seshat.Toucher   = (*Store)(nil)
+	_ seshat.Taker     = (*Store)(nil)
 	_ seshat.UserIndex = (*Store)(nil)
 	_ seshat.Iterator  = (*Store)(nil)
 	_ seshat.Cleaner   = (*Store)(nil)
@@ -100,6 +101,7 @@ var (
 // Values always travel as parameters.
 type queries struct {
 	load, save, del, merge, create, touch string
+	take                                  string
 	list, revoke, iterFirst, iterNext, gc string
 	check, lock                           string
 	ddl                                   []string
@@ -143,7 +145,18 @@ ON CONFLICT (key) DO UPDATE SET
 	data = CASE WHEN s.expires_at > $7 THEN (s.data - $2::text[]) || $3::jsonb ELSE EXCLUDED.data END,
 	expires_at = EXCLUDED.expires_at,
 	user_id = CASE WHEN $5::boolean THEN $6::text WHEN s.expires_at > $7 THEN s.user_id ELSE '' END`,
-		touch:     `UPDATE ` + t + ` SET expires_at = $2 WHERE key = $1 AND expires_at > $3`,
+		touch: `UPDATE ` + t + ` SET expires_at = $2 WHERE key = $1 AND expires_at > $3`,
+		// $1 key, $2 the value's name, $3 now. The sub-SELECT locks the
+		// row and reads the value; when a concurrent take locked it first,
+		// PostgreSQL re-checks the WHERE on the row that take committed,
+		// where the value is gone, so exactly one take returns it. Only a
+		// string (what Save and Merge write) is taken: a row edited by hand
+		// is left for Load to report as corrupt.
+		take: `UPDATE ` + t + ` AS s SET data = s.data - $2::text
+FROM (SELECT key, data->>$2::text AS v FROM ` + t + `
+	WHERE key = $1 AND expires_at > $3 AND jsonb_typeof(data->$2::text) = 'string' FOR UPDATE) AS o
+WHERE s.key = o.key
+RETURNING o.v`,
 		list:      `SELECT key, expires_at FROM ` + t + ` WHERE user_id = $1 AND user_id <> '' AND expires_at > $2 ORDER BY expires_at, key`,
 		revoke:    `WITH d AS (DELETE FROM ` + t + ` WHERE user_id = $1 AND user_id <> '' RETURNING expires_at) SELECT count(*) FILTER (WHERE expires_at > $2) FROM d`,
 		iterFirst: `SELECT key, user_id, expires_at FROM ` + t + ` WHERE expires_at > $1 ORDER BY key LIMIT ` + fmt.Sprint(iterateBatch),
@@ -337,6 +350,27 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 		return fmt.Errorf("pgstore: touch: %w", seshat.ErrNoRecord)
 	}
 	return nil
+}
+
+// Take removes the value name from the live row under key and returns its
+// tagged JSON, in one statement: an UPDATE of data = data - name, joined to
+// a sub-SELECT ... FOR UPDATE that reads the value from the locked row.
+// Of several concurrent Takes of one value exactly one gets it. ok is
+// false, with a nil error, when the row is missing or expired or holds no
+// such value; the expiry, the owner and the other values are left alone.
+func (s *Store) Take(ctx context.Context, key, name string) ([]byte, bool, error) {
+	if strmap.CheckKey(name) != nil {
+		return nil, false, nil // no row can hold such a name: Save refuses it
+	}
+	var v []byte
+	err := s.pool.QueryRow(ctx, s.q.take, key, name, s.now()).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, wrap("take", err)
+	}
+	return v, true, nil
 }
 
 // ListByUser returns the live sessions owned by userID, soonest expiry

@@ -177,6 +177,100 @@ func TestExactValues(t *testing.T) {
 	if !equalValues(rec.Values, in) {
 		t.Fatalf("merge changed the values:\n got %q\nwant %q", rec.Values, in)
 	}
+	// Take hands each value back byte for byte, names included.
+	for name, want := range in {
+		v, ok, err := s.Take(ctx, k, name)
+		if err != nil || !ok || string(v) != string(want) {
+			t.Fatalf("Take(%q) = %q, %v, %v; want %q", name, v, ok, err, want)
+		}
+	}
+	if rec, err := s.Load(ctx, k); err != nil || len(rec.Values) != 0 {
+		t.Fatalf("after taking every value: %+v, %v", rec, err)
+	}
+}
+
+// TestTakeWithConcurrentMerges: takes racing with merges into the same row
+// neither lose a merged key nor bring a taken value back, and each value is
+// taken exactly once.
+func TestTakeWithConcurrentMerges(t *testing.T) {
+	pool := testPool(t, "seshat-pgstore-test", func(c *pgxpool.Config) { c.MaxConns = 8 })
+	s := newTestStore(t, pool, Options{})
+	ctx := t.Context()
+	k := storetest.Key()
+	exp := time.Now().Add(time.Hour)
+	const n = 8
+	init := vals("keep", `1`)
+	for i := range n {
+		init[fmt.Sprint("t", i)] = []byte(fmt.Sprint(i))
+	}
+	if err := s.Save(ctx, k, &seshat.Record{Values: init, Expires: exp, UserID: "u"}); err != nil {
+		t.Fatal(err)
+	}
+	var taken [n]atomic.Int32
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range n {
+				v, ok, err := s.Take(ctx, k, fmt.Sprint("t", i))
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					if string(v) != fmt.Sprint(i) {
+						t.Errorf("t%d = %q", i, v)
+					}
+					taken[i].Add(1)
+				}
+			}
+		})
+		wg.Go(func() {
+			for i := range n {
+				ch := &seshat.Change{Set: vals(fmt.Sprint("m", g, "_", i), `true`), Expires: exp}
+				if err := s.Merge(ctx, k, ch); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if got := taken[i].Load(); got != 1 {
+			t.Errorf("t%d taken %d times, want once", i, got)
+		}
+	}
+	rec, err := s.Load(ctx, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Values) != 1+4*n || string(rec.Values["keep"]) != "1" || rec.UserID != "u" {
+		t.Fatalf("after the race: %d values %q, owner %q; want keep and the %d merged keys", len(rec.Values), rec.Values, rec.UserID, 4*n)
+	}
+}
+
+// TestTakeMissingDoesNotWait: a take of a value the row does not hold
+// neither locks the row nor waits for a lock another transaction holds.
+func TestTakeMissingDoesNotWait(t *testing.T) {
+	pool := testPool(t, "seshat-pgstore-test", nil)
+	s := newTestStore(t, pool, Options{})
+	ctx := t.Context()
+	k := storetest.Key()
+	if err := s.Save(ctx, k, &seshat.Record{Values: vals("a", "1"), Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	table := strings.TrimSuffix(strings.SplitN(s.q.check, " FROM ", 2)[1], " LIMIT 0")
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM "+table+" WHERE key = $1 FOR UPDATE", k); err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if v, ok, err := s.Take(tctx, k, "b"); ok || err != nil {
+		t.Fatalf("Take of a missing value next to a locked row = %q, %v, %v; want nothing, at once", v, ok, err)
+	}
 }
 
 func TestJSONNullSurvivesMerge(t *testing.T) {
@@ -233,6 +327,9 @@ func TestExpiryBranches(t *testing.T) {
 	}
 	if err := s.Merge(ctx, k, &seshat.Change{Set: vals("b", "2"), Expires: c.In(time.Hour)}); !errors.Is(err, seshat.ErrSessionGone) {
 		t.Fatalf("Merge of an expired row: %v", err)
+	}
+	if v, ok, err := s.Take(ctx, k, "a"); ok || err != nil {
+		t.Fatalf("Take from an expired row = %q, %v, %v; want nothing", v, ok, err)
 	}
 	if infos, err := s.ListByUser(ctx, "u"); err != nil || len(infos) != 0 {
 		t.Fatalf("ListByUser lists an expired row: %v %v", infos, err)
@@ -388,7 +485,29 @@ func TestCorruptRecord(t *testing.T) {
 		if !strings.Contains(err.Error(), "pgstore: load:") {
 			t.Fatalf("error does not name the operation: %v", err)
 		}
+		// Take takes only the strings this package writes; the rest stays
+		// for Load to report.
+		if v, ok, err := s.Take(ctx, k, "a"); ok || err != nil {
+			t.Fatalf("data %s: Take = %q, %v, %v; want nothing", data, v, ok, err)
+		}
+		var after string
+		if err := pool.QueryRow(ctx, `SELECT data::text FROM `+table+` WHERE key = $1`, k).Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprint(pgJSON(t, pool, data)); after != want {
+			t.Fatalf("data %s: Take changed it to %s", want, after)
+		}
 	}
+}
+
+// pgJSON returns data as PostgreSQL prints it as jsonb.
+func pgJSON(t *testing.T, pool *pgxpool.Pool, data string) string {
+	t.Helper()
+	var s string
+	if err := pool.QueryRow(t.Context(), `SELECT $1::jsonb::text`, data).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func TestBadValues(t *testing.T) {
@@ -404,6 +523,15 @@ func TestBadValues(t *testing.T) {
 		err = s.Merge(ctx, "k", &seshat.Change{Set: v, Expires: exp, Create: true})
 		if err == nil || errors.Is(err, seshat.ErrStoreUnavailable) {
 			t.Errorf("Merge(%q) = %v, want a plain error", v, err)
+		}
+	}
+	// A name no row can hold is simply not there.
+	if err := s.Save(ctx, "k", &seshat.Record{Values: vals("a", "1"), Expires: exp}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a\x00", "\xff"} {
+		if v, ok, err := s.Take(ctx, "k", name); ok || err != nil {
+			t.Errorf("Take(%q) = %q, %v, %v; want nothing", name, v, ok, err)
 		}
 	}
 }
@@ -433,6 +561,7 @@ func TestUnavailable(t *testing.T) {
 	checks["delete"] = s.Delete(ctx, "k")
 	checks["merge"] = s.Merge(ctx, "k", &seshat.Change{})
 	checks["touch"] = s.Touch(ctx, "k", time.Now())
+	_, _, checks["take"] = s.Take(ctx, "k", "a")
 	_, checks["list by user"] = s.ListByUser(ctx, "u")
 	_, checks["revoke user"] = s.RevokeUser(ctx, "u")
 	checks["iterate"] = s.Iterate(ctx, func(seshat.SessionInfo) error { return nil })
