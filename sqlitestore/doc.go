@@ -6,10 +6,10 @@
 //	sm, err := seshat.New(seshat.Config{Keys: keys, Store: store})
 //
 // The Store implements seshat.Store and every optional capability:
-// seshat.Merger, seshat.Toucher, seshat.UserIndex, seshat.Iterator and
-// seshat.Cleaner. Every operation is one SQL statement with its values passed
-// as parameters; the only text spliced into SQL is the table name, which
-// Open validates and quotes.
+// seshat.Merger, seshat.Toucher, seshat.Taker, seshat.UserIndex,
+// seshat.Iterator and seshat.Cleaner. Every operation is one SQL statement
+// (Take: one transaction) with its values passed as parameters; the only
+// text spliced into SQL is the table name, which Open validates and quotes.
 //
 // # Connections
 //
@@ -81,6 +81,30 @@
 // seshat.ErrSessionGone: a logged-out session is never brought back. A
 // Change with Create set uses INSERT ... ON CONFLICT instead: it creates the
 // row, merges into a live one, and replaces an expired one.
+//
+// # Take
+//
+// Take (seshat.Taker, behind Session.Take and flash.Pop) removes one value
+// and returns it, so that of concurrent requests exactly one gets it. A
+// reader first looks the value up:
+//
+//	SELECT e.value, e.type FROM t, json_each(t.data) AS e
+//	WHERE t.key = ? AND t.expires_at > <now> AND e.key = ?
+//
+// When it is not there (a page showing flashed messages when there are
+// none) that one indexed read is the whole cost, and the writer is never
+// waited for. When it is, a transaction on the writer (BEGIN IMMEDIATE, so
+// other processes' writers wait as well) runs the same SELECT again and
+// then rebuilds the data object without it:
+//
+//	UPDATE t SET data = (SELECT json_group_object(e.key, e.value)
+//		FROM json_each(t.data) AS e WHERE e.key <> ?) WHERE key = ?
+//
+// so a taken value costs one read, one write transaction of two statements
+// and a commit, about a Merge and a half. The name is matched as an object
+// key, never spliced into a JSON path, so it may hold quotes, dots or '$'.
+// The expiry, the owner and the other values are left alone; a Take that
+// finds no live row or no such value reports ok false, with no error.
 //
 // # Expiry and cleanup
 //

@@ -82,8 +82,8 @@ type Options struct {
 
 // Store is a seshat.Store in an SQLite database file, through
 // modernc.org/sqlite (pure Go, no cgo). It also implements seshat.Merger,
-// seshat.Toucher, seshat.UserIndex, seshat.Iterator and seshat.Cleaner. A
-// Store is safe for concurrent use.
+// seshat.Toucher, seshat.Taker, seshat.UserIndex, seshat.Iterator and
+// seshat.Cleaner. A Store is safe for concurrent use.
 //
 // It opens two connection pools on the file: one connection for every
 // write, so this process's writers queue in Go (under their contexts)
@@ -106,6 +106,7 @@ var (
 	_ seshat.Store     = (*Store)(nil)
 	_ seshat.Merger    = (*Store)(nil)
 	_ seshat.Toucher   = (*Store)(nil)
+	_ seshat.Taker     = (*Store)(nil)
 	_ seshat.UserIndex = (*Store)(nil)
 	_ seshat.Iterator  = (*Store)(nil)
 	_ seshat.Cleaner   = (*Store)(nil)
@@ -116,6 +117,7 @@ var (
 type queries struct {
 	load, save, del, merge, create, touch string
 	list, revoke, iterFirst, iterNext, gc string
+	takeGet, takeDel                      string
 	ddl                                   []string
 }
 
@@ -123,8 +125,9 @@ type queries struct {
 // connection prepares a statement on its first use): parsing costs more
 // than a point lookup.
 type stmts struct {
-	load, list, iterFirst, iterNext             *sql.Stmt // readers
+	load, list, iterFirst, iterNext, peek       *sql.Stmt // readers
 	save, del, merge, create, touch, revoke, gc *sql.Stmt // the writer
+	takeGet, takeDel                            *sql.Stmt // the writer
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -135,6 +138,8 @@ func (s *Store) prepare(ctx context.Context) error {
 	}{
 		{s.r, &s.st.load, s.q.load}, {s.r, &s.st.list, s.q.list},
 		{s.r, &s.st.iterFirst, s.q.iterFirst}, {s.r, &s.st.iterNext, s.q.iterNext},
+		{s.r, &s.st.peek, s.q.takeGet},
+		{s.w, &s.st.takeGet, s.q.takeGet}, {s.w, &s.st.takeDel, s.q.takeDel},
 		{s.w, &s.st.save, s.q.save}, {s.w, &s.st.del, s.q.del}, {s.w, &s.st.merge, s.q.merge},
 		{s.w, &s.st.create, s.q.create}, {s.w, &s.st.touch, s.q.touch},
 		{s.w, &s.st.revoke, s.q.revoke}, {s.w, &s.st.gc, s.q.gc},
@@ -198,6 +203,15 @@ ON CONFLICT (key) DO UPDATE SET
 		iterFirst: `SELECT key, user_id, expires_at FROM ` + t + ` WHERE expires_at > ?1 ORDER BY key LIMIT ` + strconv.Itoa(iterateBatch),
 		iterNext:  `SELECT key, user_id, expires_at FROM ` + t + ` WHERE key > ?2 AND expires_at > ?1 ORDER BY key LIMIT ` + strconv.Itoa(iterateBatch),
 		gc:        `DELETE FROM ` + t + ` WHERE key IN (SELECT key FROM ` + t + ` WHERE expires_at <= ?1 LIMIT ` + strconv.Itoa(deleteBatch) + `)`,
+		// ?1 key, ?2 the value's name, ?3 now. The name is matched as an
+		// object key, never spliced into a JSON path, so it may hold any
+		// character; e.value is the JSON string unescaped (the tagged JSON),
+		// and e.type tells a string from anything this package never wrote.
+		takeGet: `SELECT e.value, e.type FROM ` + t + `, json_each(` + t + `.data) AS e
+WHERE ` + t + `.key = ?1 AND ` + t + `.expires_at > ?3 AND e.key = ?2`,
+		takeDel: `UPDATE ` + t + ` SET data = (SELECT json_group_object(e.key, e.value)
+	FROM json_each(` + t + `.data) AS e WHERE e.key <> ?2)
+WHERE key = ?1`,
 	}, nil
 }
 
@@ -331,8 +345,9 @@ func (s *Store) createTable(ctx context.Context) error {
 
 func (s *Store) closeDBs() error {
 	var err error
-	for _, st := range []*sql.Stmt{s.st.load, s.st.list, s.st.iterFirst, s.st.iterNext,
-		s.st.save, s.st.del, s.st.merge, s.st.create, s.st.touch, s.st.revoke, s.st.gc} {
+	for _, st := range []*sql.Stmt{s.st.load, s.st.list, s.st.iterFirst, s.st.iterNext, s.st.peek,
+		s.st.save, s.st.del, s.st.merge, s.st.create, s.st.touch, s.st.revoke, s.st.gc,
+		s.st.takeGet, s.st.takeDel} {
 		if st != nil {
 			err = errors.Join(err, st.Close())
 		}
@@ -456,6 +471,60 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 		return fmt.Errorf("sqlitestore: touch: %w", seshat.ErrNoRecord)
 	}
 	return nil
+}
+
+// Take removes the value name from the live row under key and returns its
+// tagged JSON, in one transaction on the writer (BEGIN IMMEDIATE, so
+// writers of other processes wait too): it selects the value, then
+// rewrites the data object without it, leaving the expiry, the owner and
+// the other values alone. Of concurrent Takes of one value, the first to
+// get the writer takes it and the others find it gone. A missing or
+// expired row, or a row without name, gives ok false and a nil error.
+//
+// A reader first looks for the value, so a Take that finds nothing (the
+// common case: a page that shows flashed messages when there are none)
+// costs one read and never waits for the writer.
+func (s *Store) Take(ctx context.Context, key, name string) (value []byte, ok bool, err error) {
+	now := s.now().UnixMicro()
+	if _, ok, err := takeGet(ctx, s.st.peek, key, name, now); err != nil || !ok {
+		return nil, false, err
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false, wrap("take", err)
+	}
+	defer tx.Rollback()
+	value, ok, err = takeGet(ctx, tx.StmtContext(ctx, s.st.takeGet), key, name, now)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if _, err := tx.StmtContext(ctx, s.st.takeDel).ExecContext(ctx, key, name); err != nil {
+		return nil, false, wrap("take", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, wrap("take", err)
+	}
+	return value, true, nil
+}
+
+// takeGet runs the takeGet query on st: the tagged JSON of name in the
+// live row under key.
+func takeGet(ctx context.Context, st *sql.Stmt, key, name string, now int64) ([]byte, bool, error) {
+	var (
+		value []byte
+		typ   string
+	)
+	err := st.QueryRowContext(ctx, key, name, now).Scan(&value, &typ)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, wrap("take", err)
+	}
+	if typ != "text" {
+		return nil, false, fmt.Errorf("sqlitestore: take: %w: value of %q is JSON %s, not a string", ErrCorruptRecord, name, typ)
+	}
+	return value, true, nil
 }
 
 // ListByUser returns the live sessions owned by userID, soonest expiry

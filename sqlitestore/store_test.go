@@ -431,15 +431,7 @@ func TestUnavailable(t *testing.T) {
 // lost, and the file must pass PRAGMA integrity_check.
 func TestContention(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "contention.db")
-	stores := make([]*Store, 2)
-	for i := range stores {
-		s, err := Open(t.Context(), path, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		stores[i] = s
-	}
+	stores := twoStores(t, path)
 	ctx := t.Context()
 	exp := time.Now().Add(time.Hour)
 	shared := storetest.Key()
