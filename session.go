@@ -181,8 +181,9 @@ func (s *Session) Pop(key string) (any, bool) {
 // exactly once across concurrent requests: with a store that implements
 // [Taker] the value is taken from the stored record at once, atomically, so
 // of two requests sent with the same cookie only one gets it (package flash
-// shows each message once this way). It costs one store round trip, and
-// takes the place of the write Pop would leave to the end of the request.
+// shows each message once this way). It costs one store round trip when
+// the session holds key (none when it does not), and takes the place of
+// the write Pop would leave to the end of the request.
 // In cookie mode, with another store, or for a key this request itself set,
 // it is Pop (concurrent requests may then both get the value).
 //
@@ -200,6 +201,11 @@ func (s *Session) Take(key string) (any, bool, error) {
 			s.change(key, OpDelete)
 		}
 		return v, ok, nil
+	}
+	if _, present := s.values[key]; !present {
+		// Nothing to take in what this request loaded (a value another
+		// request adds meanwhile waits for the next one): no round trip.
+		return nil, false, nil
 	}
 	raw, found, err := taker.Take(hideSession{s.ctx}, s.storeKey(), key)
 	if err != nil {

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -86,29 +88,60 @@ func testTakeConcurrent(t *testing.T, s seshat.Store) {
 }
 
 // testManagerTakeOnce (FL-01, T-21): 10 concurrent requests with one cookie
-// call Session.Take on a flashed value; exactly one response shows it, and
-// the session keeps its other values.
+// each load the session (which then holds the flashed value), wait for one
+// another, and call Session.Take: exactly one gets the value (Pop would give
+// it to all ten), and the session keeps its other values.
 func testManagerTakeOnce(t *testing.T, s seshat.Store) {
 	taker(t, s)
+	const readers = 10
 	a := newApp(t, s)
+	var (
+		mu      sync.Mutex
+		arrived int
+		all     = make(chan struct{})
+	)
+	take := a.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess := seshat.FromContext(r.Context())
+		sess.Has("user") // load
+		mu.Lock()
+		if arrived++; arrived == readers {
+			close(all)
+		}
+		mu.Unlock()
+		select {
+		case <-all:
+		case <-time.After(10 * time.Second):
+			t.Error("the concurrent requests never all arrived")
+		}
+		v, _, err := sess.Take("_flashes")
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		s, _ := v.(string)
+		io.WriteString(w, s)
+	}))
 	_, _, c := a.do("/set?k=_flashes&v=hello", "")
 	a.do("/set?k=user&v=alice", c)
 	var shown atomic.Int32
 	var wg sync.WaitGroup
-	for range 10 {
+	for range readers {
 		wg.Go(func() {
-			st, body, _ := a.do("/take?k=_flashes", c)
-			if st != http.StatusOK {
-				t.Errorf("status %d: %s", st, body)
+			req := httptest.NewRequest("GET", "/take", nil)
+			req.Header.Set("Cookie", "session="+c)
+			rec := httptest.NewRecorder()
+			take.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK {
+				t.Errorf("status %d: %s", rec.Code, rec.Body)
 			}
-			if body == "hello" {
+			if rec.Body.String() == "hello" {
 				shown.Add(1)
 			}
 		})
 	}
 	wg.Wait()
 	if n := shown.Load(); n != 1 {
-		t.Fatalf("%d of 10 concurrent requests got the flashed value, want exactly 1", n)
+		t.Fatalf("%d of %d concurrent requests got the flashed value, want exactly 1", n, readers)
 	}
 	if _, body, _ := a.do("/get?k=user", c); body != "alice" {
 		t.Fatalf("other values after the takes: user = %q", body)
