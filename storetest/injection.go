@@ -17,7 +17,7 @@ import (
 const InjectionMarker = "zq7marker"
 
 // InjectionShaped drives every operation s implements (Save, Merge, Touch,
-// ListByUser, RevokeUser, Load, Delete, Iterate, DeleteExpired) with keys,
+// Take, ListByUser, RevokeUser, Load, Delete, Iterate, DeleteExpired) with keys,
 // user ids, value names and values shaped like SQL injection, each holding
 // [InjectionMarker], and checks that they round-trip exactly and match
 // nothing else. It leaves len(keys)-1 = 5 records.
@@ -68,6 +68,18 @@ func InjectionShaped(t *testing.T, s seshat.Store) {
 		}
 		if _, ok := s.(seshat.Merger); ok && string(rec.Values["w'"+m]) != merged {
 			t.Fatalf("%q: merged value = %s", k, rec.Values["w'"+m])
+		}
+		if tk, ok := s.(seshat.Taker); ok {
+			name := "'; DELETE FROM t; -- $.x " + m
+			if mg, ok := s.(seshat.Merger); ok {
+				if err := mg.Merge(ctx, k, &seshat.Change{Set: map[string][]byte{name: []byte(merged)}, Expires: exp}); err != nil {
+					t.Fatalf("Merge(%q): %v", k, err)
+				}
+			}
+			v, found, err := tk.Take(ctx, k, name)
+			if _, merges := s.(seshat.Merger); err != nil || found != merges || (found && !sameJSON(v, []byte(merged))) {
+				t.Fatalf("Take(%q, %q) = %s, %v, %v", k, name, v, found, err)
+			}
 		}
 	}
 	if _, err := s.Load(ctx, "' OR '1'='1"); !errors.Is(err, seshat.ErrNoRecord) {
