@@ -1,8 +1,9 @@
 // Package mysqlstore is a [seshat.Store] on MariaDB or MySQL, through
 // database/sql and github.com/go-sql-driver/mysql. It implements every
 // optional capability: [seshat.Merger] (one atomic statement per request),
-// [seshat.Toucher], [seshat.UserIndex], [seshat.Iterator] and
-// [seshat.Cleaner], plus a background cleaner that [Store.Close] stops.
+// [seshat.Toucher], [seshat.Taker] (one transaction), [seshat.UserIndex],
+// [seshat.Iterator] and [seshat.Cleaner], plus a background cleaner that
+// [Store.Close] stops.
 //
 //	db, err := sql.Open("mysql", "app:secret@tcp(db:3306)/app")
 //	store, err := mysqlstore.New(ctx, db, mysqlstore.Options{})
@@ -91,6 +92,25 @@
 // lock, so concurrent requests that change different keys of one session all
 // persist. A statement that InnoDB rolls back as a deadlock victim is run
 // again, after a short random pause (up to five runs in all).
+//
+// Take (behind Session.Take and flash.Pop) removes one value and returns
+// it, so that of concurrent requests exactly one gets it. It first runs
+// Load's SELECT, a plain lock-free read: when the row is not live or holds
+// no such value (a page showing flashed messages when there are none),
+// that one round trip is the whole cost. Otherwise it runs one
+// transaction:
+//
+//	SELECT data FROM t FORCE INDEX (PRIMARY) WHERE id = ? AND expires_at > ? FOR UPDATE
+//	UPDATE t FORCE INDEX (PRIMARY) SET data = JSON_MERGE_PATCH(data, ?), rev = rev + 1 WHERE id = ?
+//
+// The SELECT locks the row and reads its latest document; the value is
+// found in it by Go, and the UPDATE removes it with the patch {"name":null}
+// (no JSON path is built from the name, which may hold any character). A
+// concurrent Take waits for the row lock and then finds the value gone.
+// The expiry, the owner and the other values are left alone. A taken value
+// thus costs five round trips (the read, START TRANSACTION, the two
+// statements, COMMIT) and one commit; a transaction rolled back as a
+// deadlock victim runs again, like the other writes.
 //
 // Save is INSERT ... ON DUPLICATE KEY UPDATE of the whole row; Touch is
 // "UPDATE t FORCE INDEX (PRIMARY) SET expires_at = ?, rev = rev + 1 WHERE

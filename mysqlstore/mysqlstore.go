@@ -81,6 +81,7 @@ type statements struct {
 	load, save, del, touch                 *sql.Stmt
 	update, updateUser, create, createUser *sql.Stmt
 	listUser, page, expiredIDs             *sql.Stmt
+	takeLock, takeDel                      *sql.Stmt
 }
 
 // DDL returns the CREATE TABLE statement New runs for table (a plain
@@ -126,6 +127,11 @@ const (
 	sqlCreateUser = "INSERT INTO {T} (id, data, user_id, expires_at, rev) VALUES (?, ?, ?, ?, 0) " +
 		"ON DUPLICATE KEY UPDATE data = IF(expires_at > ?, JSON_MERGE_PATCH(data, ?), ?), " +
 		"user_id = ?, expires_at = ?, rev = rev + 1"
+	// Take, in one transaction after Load found the value: lock the live
+	// row and read it again, then remove the value with a merge patch
+	// {"name":null}, so no JSON path is ever built from the name.
+	sqlTakeLock   = "SELECT data FROM {T} FORCE INDEX (PRIMARY) WHERE id = ? AND expires_at > ? FOR UPDATE"
+	sqlTakeDel    = "UPDATE {T} FORCE INDEX (PRIMARY) SET data = JSON_MERGE_PATCH(data, ?), rev = rev + 1 WHERE id = ?"
 	sqlListUser   = "SELECT id, expires_at FROM {T} WHERE user_id = ? AND expires_at > ?"
 	sqlPage       = "SELECT id, user_id, expires_at FROM {T} WHERE id > ? AND expires_at > ? ORDER BY id LIMIT ?"
 	sqlExpiredIDs = "SELECT id FROM {T} WHERE expires_at <= ? ORDER BY expires_at LIMIT ?"
@@ -188,6 +194,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.st.update, sqlUpdate}, {&s.st.updateUser, sqlUpdateUser},
 		{&s.st.create, sqlCreate}, {&s.st.createUser, sqlCreateUser},
 		{&s.st.listUser, sqlListUser}, {&s.st.page, sqlPage}, {&s.st.expiredIDs, sqlExpiredIDs},
+		{&s.st.takeLock, sqlTakeLock}, {&s.st.takeDel, sqlTakeDel},
 	} {
 		st, err := s.db.PrepareContext(ctx, strings.ReplaceAll(p.query, "{T}", s.table))
 		if err != nil {
@@ -202,6 +209,7 @@ func (s *Store) closeStatements() {
 	for _, st := range []*sql.Stmt{
 		s.st.load, s.st.save, s.st.del, s.st.touch, s.st.update, s.st.updateUser,
 		s.st.create, s.st.createUser, s.st.listUser, s.st.page, s.st.expiredIDs,
+		s.st.takeLock, s.st.takeDel,
 	} {
 		if st != nil {
 			st.Close()
@@ -447,6 +455,77 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 		return seshat.ErrNoRecord
 	}
 	return err
+}
+
+// Take removes the value name from the live row under key and returns it,
+// in one transaction: SELECT ... FOR UPDATE locks the row and reads its
+// document, then an UPDATE removes the value with JSON_MERGE_PATCH, leaving
+// the expiry, the owner and the other values alone. Of concurrent Takes of
+// one value, the first to lock the row takes it and the others, waiting for
+// the lock, read the document without it. A transaction InnoDB rolls back
+// as a deadlock victim runs again, like the other writes.
+//
+// A plain Load comes first, so a Take that finds nothing (no live row, or
+// no such value: most pages that show flashed messages) costs one
+// lock-free read and opens no transaction. ok is false, with a nil error,
+// in those cases.
+func (s *Store) Take(ctx context.Context, key, name string) (value []byte, ok bool, err error) {
+	if err := checkKey(key); err != nil {
+		return nil, false, err
+	}
+	now := micros(s.now())
+	var (
+		data, user []byte
+		exp        int64
+	)
+	err = s.st.load.QueryRowContext(ctx, key, now).Scan(&data, &user, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, unavailable("take", err)
+	}
+	if _, ok, err := findValue(data, name); err != nil || !ok {
+		return nil, false, err
+	}
+	patch, err := encodePatch(nil, []string{name})
+	if err != nil {
+		return nil, false, err
+	}
+	for try := 0; ; try++ {
+		value, ok, err = s.takeTx(ctx, key, name, now, patch)
+		if !isDeadlock(err) || try == deadlockRetries-1 || !backoff(ctx, try) {
+			return value, ok, err
+		}
+	}
+}
+
+// takeTx is one run of Take's transaction.
+func (s *Store) takeTx(ctx context.Context, key, name string, now int64, patch string) ([]byte, bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, false, unavailable("take", err)
+	}
+	defer tx.Rollback()
+	var data []byte
+	err = tx.StmtContext(ctx, s.st.takeLock).QueryRowContext(ctx, key, now).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, unavailable("take", err)
+	}
+	value, ok, err := findValue(data, name)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if _, err := tx.StmtContext(ctx, s.st.takeDel).ExecContext(ctx, patch, key); err != nil {
+		return nil, false, unavailable("take", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, unavailable("take", err)
+	}
+	return value, true, nil
 }
 
 // ListByUser returns the live sessions owned by userID, through the
@@ -718,23 +797,48 @@ func decodeDoc(data []byte) (map[string][]byte, error) {
 	}
 	values := make(map[string][]byte, len(doc))
 	for k, raw := range doc {
-		inner := bytes.TrimSpace(raw)
-		if len(inner) < 2 || inner[0] != '[' || inner[len(inner)-1] != ']' {
-			return nil, fmt.Errorf("%w: value of %q is not a one-element array", errCorrupt, k)
-		}
-		inner = bytes.TrimSpace(inner[1 : len(inner)-1])
-		if len(inner) == 0 || !json.Valid(inner) {
-			return nil, fmt.Errorf("%w: value of %q is not a one-element array", errCorrupt, k)
+		inner, err := unwrap(k, raw)
+		if err != nil {
+			return nil, err
 		}
 		values[k] = inner
 	}
 	return values, nil
 }
 
+// unwrap returns the value in raw, the stored one-element array of key k.
+func unwrap(k string, raw []byte) ([]byte, error) {
+	inner := bytes.TrimSpace(raw)
+	if len(inner) < 2 || inner[0] != '[' || inner[len(inner)-1] != ']' {
+		return nil, fmt.Errorf("%w: value of %q is not a one-element array", errCorrupt, k)
+	}
+	inner = bytes.TrimSpace(inner[1 : len(inner)-1])
+	if len(inner) == 0 || !json.Valid(inner) {
+		return nil, fmt.Errorf("%w: value of %q is not a one-element array", errCorrupt, k)
+	}
+	return inner, nil
+}
+
+// findValue returns the value of name in a stored document, ok false when
+// it holds none.
+func findValue(data []byte, name string) ([]byte, bool, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, false, fmt.Errorf("%w: %w", errCorrupt, err)
+	}
+	raw, ok := doc[name]
+	if !ok {
+		return nil, false, nil
+	}
+	v, err := unwrap(name, raw)
+	return v, err == nil, err
+}
+
 var (
 	_ seshat.Store     = (*Store)(nil)
 	_ seshat.Merger    = (*Store)(nil)
 	_ seshat.Toucher   = (*Store)(nil)
+	_ seshat.Taker     = (*Store)(nil)
 	_ seshat.UserIndex = (*Store)(nil)
 	_ seshat.Iterator  = (*Store)(nil)
 	_ seshat.Cleaner   = (*Store)(nil)

@@ -104,6 +104,26 @@ func TestParameterized(t *testing.T) {
 	spy := sqlspy.Wrap(c)
 	s := openStore(t, openDB(t, spy), mysqlstore.Options{})
 	storetest.InjectionShaped(t, s)
+	// storetest.InjectionShaped does not drive Take: names shaped like SQL
+	// and like JSON paths, taken from a key shaped like SQL.
+	k := "'); DELETE FROM t; -- " + storetest.InjectionMarker
+	names := []string{"$.a' OR 1=1 -- ", `"]') -- `, "a.b[0]"}
+	values := vals("keep", "1")
+	for i := range names {
+		names[i] += storetest.InjectionMarker
+		values[names[i]] = []byte(fmt.Sprintf("%q", names[i]))
+	}
+	if err := s.Save(context.Background(), k, &seshat.Record{Values: values, Expires: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if v, ok, err := s.Take(context.Background(), k, n); err != nil || !ok || string(v) != string(values[n]) {
+			t.Fatalf("Take(%q) = %s, %v, %v", n, v, ok, err)
+		}
+	}
+	if rec := mustLoad(t, s, k); len(rec.Values) != 1 {
+		t.Fatalf("after the takes: %q", rec.Values)
+	}
 	storetest.NoMarker(t, spy.Queries(), 10)
 }
 
@@ -529,6 +549,10 @@ func TestUnavailable(t *testing.T) {
 		"Save":   s.Save(octx, k, &seshat.Record{Expires: exp}),
 		"Touch":  s.Touch(octx, k, exp),
 		"Delete": s.Delete(octx, k),
+		"Take": func() error {
+			_, _, err := s.Take(octx, k, "a")
+			return err
+		}(),
 	} {
 		if !errors.Is(err, seshat.ErrStoreUnavailable) {
 			t.Errorf("%s during the outage: %v", name, err)
