@@ -74,3 +74,36 @@ func BenchmarkMerge(b *testing.B) {
 	b.Run("NoSync/500keys", func(b *testing.B) { benchMerge(b, true, 500) })
 	b.Run("Fsync", func(b *testing.B) { benchMerge(b, false, 0) })
 }
+
+// BenchmarkTake measures Take of a value the session does not hold (one
+// lock-free read: what flash.Pop costs on most pages) and of one it holds,
+// put back by a Merge in each iteration ("present" is a Merge and a Take).
+func BenchmarkTake(b *testing.B) {
+	s := benchStore(b, true)
+	ctx := context.Background()
+	k := newKey()
+	exp := time.Now().Add(time.Hour)
+	if err := s.Save(ctx, k, &seshat.Record{Values: benchValues(), Expires: exp, UserID: "42"}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("NoSync/missing", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok, err := s.Take(ctx, k, "absent"); err != nil || ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+	b.Run("NoSync/present", func(b *testing.B) {
+		ch := &seshat.Change{Set: map[string][]byte{"_flashes": []byte(`[{" t":["message","hi"]}]`)}, Expires: exp}
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := s.Merge(ctx, k, ch); err != nil {
+				b.Fatal(err)
+			}
+			if _, ok, err := s.Take(ctx, k, "_flashes"); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+}

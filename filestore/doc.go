@@ -2,8 +2,8 @@
 // file in one directory. It needs nothing but a local filesystem, suits a
 // single server (or several processes on one host, with the caveat below),
 // and implements every optional capability: [seshat.Merger],
-// [seshat.Toucher], [seshat.UserIndex], [seshat.Iterator] and
-// [seshat.Cleaner].
+// [seshat.Toucher], [seshat.Taker], [seshat.UserIndex], [seshat.Iterator]
+// and [seshat.Cleaner].
 //
 // # Layout
 //
@@ -51,14 +51,22 @@
 // session, never a torn one. [Options].NoSync skips the fsyncs (for tests and
 // tmpfs): a crash may then lose recent writes or bring back deleted sessions.
 //
-// Merge and Touch read, change and rewrite a file under a per-key lock: the
-// key selects one of 256 locks (a fixed array, so memory does not grow with
-// the number of sessions). Within one process, concurrent merges of one
-// session that change different keys therefore all persist. The locks do not
-// reach other processes: several processes sharing one directory see atomic
-// writes but the last writer wins between them, so one of two concurrent
-// merges from different processes may be lost. Run one process per
-// directory when that matters, or use a database store.
+// Merge, Touch and Take read, change and rewrite a file under a per-key
+// lock: the key selects one of 256 locks (a fixed array, so memory does not
+// grow with the number of sessions). Within one process, concurrent merges
+// of one session that change different keys therefore all persist, and of
+// concurrent Takes of one value (Session.Take, flash.Pop) exactly one gets
+// it. The locks do not reach other processes: several processes sharing one
+// directory see atomic writes but the last writer wins between them, so one
+// of two concurrent merges from different processes may be lost, and two
+// concurrent Takes from different processes may both get a value. Run one
+// process per directory when that matters, or use a database store.
+//
+// Take first reads the file without the lock, so a Take that finds nothing
+// (no live session, or no such value: most pages that show flashed
+// messages) costs one small read, like Load, and writes nothing; taking a
+// value costs that read plus what a Merge costs (a second read under the
+// lock, a temporary file, the fsyncs and the rename).
 //
 // # User index
 //

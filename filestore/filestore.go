@@ -563,6 +563,57 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	return s.write(path, data)
 }
 
+// Take removes the value name from the live session under key and returns
+// it, rewriting the file under the key's lock like Merge: of concurrent
+// Takes of one value in this process, the first to get the lock takes it
+// and the others find it gone. The expiry, the owner and the other values
+// stay. The file is first read without the lock, so a Take that finds
+// nothing (no live session, or no such value) writes nothing and waits for
+// no one. The lock is per process: as with Merge, two processes sharing the
+// directory may both take one value (see the package documentation).
+func (s *Store) Take(ctx context.Context, key, name string) (value []byte, ok bool, err error) {
+	if err := checkKey(key); err != nil {
+		return nil, false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	path := s.path(key)
+	if _, ok, err := s.find(path, name); err != nil || !ok {
+		return nil, false, err
+	}
+	i, err := s.lock(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	defer s.unlock(i)
+	r, ok, err := s.find(path, name)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	value = r.Values[name]
+	delete(r.Values, name)
+	data, err := encodeRecord(r)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.write(path, data); err != nil {
+		return nil, false, err
+	}
+	return value, true, nil
+}
+
+// find reads the session file at path and reports whether it is live and
+// holds name.
+func (s *Store) find(path, name string) (*fileRecord, bool, error) {
+	r, err := s.read(path)
+	if err != nil || r == nil || !r.live(s.now()) {
+		return nil, false, err
+	}
+	_, ok := r.Values[name]
+	return r, ok, nil
+}
+
 // walk calls fn with the names in dir, a batch at a time, until fn fails or
 // ctx is done. A missing dir has no names. Entries created, removed or
 // replaced during the walk may or may not be seen.
@@ -812,6 +863,7 @@ var (
 	_ seshat.Store     = (*Store)(nil)
 	_ seshat.Merger    = (*Store)(nil)
 	_ seshat.Toucher   = (*Store)(nil)
+	_ seshat.Taker     = (*Store)(nil)
 	_ seshat.UserIndex = (*Store)(nil)
 	_ seshat.Iterator  = (*Store)(nil)
 	_ seshat.Cleaner   = (*Store)(nil)

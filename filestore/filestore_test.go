@@ -130,6 +130,8 @@ func TestInvalidKeysTouchNothing(t *testing.T) {
 		check("Delete", s.Delete(ctx, k))
 		check("Merge", s.Merge(ctx, k, &seshat.Change{Set: rec.Values, Expires: future, Create: true, UserID: "u", SetUser: true}))
 		check("Touch", s.Touch(ctx, k, future))
+		_, _, err = s.Take(ctx, k, "a")
+		check("Take", err)
 	}
 	if got, want := tree(t, root), []string{".", "store", "store/users"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("files after invalid keys: %q, want %q", got, want)
@@ -533,6 +535,9 @@ func TestCorruptFile(t *testing.T) {
 		if err := s.Merge(ctx, k, &seshat.Change{Expires: time.Now().Add(time.Hour), Create: true}); !errors.Is(err, filestore.ErrCorrupt) {
 			t.Fatalf("Merge over %q: %v, want ErrCorrupt", content, err)
 		}
+		if _, ok, err := s.Take(ctx, k, "a"); !errors.Is(err, filestore.ErrCorrupt) || ok {
+			t.Fatalf("Take from %q: %v, %v, want ErrCorrupt", content, ok, err)
+		}
 		if err := s.Iterate(ctx, func(seshat.SessionInfo) error { return errors.New("corrupt file iterated") }); err != nil {
 			t.Fatal(err)
 		}
@@ -562,6 +567,9 @@ func TestFilesystemFailureIsUnavailable(t *testing.T) {
 	if err := s.Save(context.Background(), k, &seshat.Record{Expires: time.Now().Add(time.Hour)}); !errors.Is(err, seshat.ErrStoreUnavailable) {
 		t.Fatalf("Save: %v, want ErrStoreUnavailable", err)
 	}
+	if _, _, err := s.Take(context.Background(), k, "a"); !errors.Is(err, seshat.ErrStoreUnavailable) {
+		t.Fatalf("Take: %v, want ErrStoreUnavailable", err)
+	}
 	if names := tree(t, s.Dir()); len(names) != 3 {
 		t.Fatalf("a failed write left files behind: %q", names)
 	}
@@ -576,5 +584,46 @@ func TestCanceledContext(t *testing.T) {
 	}
 	if err := s.Iterate(ctx, func(seshat.SessionInfo) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Iterate: %v", err)
+	}
+	if _, _, err := s.Take(ctx, newKey(), "a"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Take: %v", err)
+	}
+}
+
+// TestTakeFile: Take rewrites the file without the value, keeping the
+// owner (and its index marker) and the expiry, and returns the value's
+// bytes as the file held them; a Take that finds nothing leaves the file
+// alone.
+func TestTakeFile(t *testing.T) {
+	s := open(t, filestore.Options{CleanupInterval: -1})
+	ctx := context.Background()
+	k := newKey()
+	exp := time.Date(2100, 1, 2, 3, 4, 5, 6, time.UTC)
+	values := map[string][]byte{"_flashes": []byte(`[{" t":["message","caf\u00e9"]}]`), "n": []byte(`null`)}
+	if err := s.Save(ctx, k, &seshat.Record{Values: values, Expires: exp, UserID: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.Dir(), k)
+	before, _ := os.Stat(path)
+	if _, ok, err := s.Take(ctx, k, "absent"); err != nil || ok {
+		t.Fatalf("Take of a missing value: %v, %v", ok, err)
+	}
+	if after, _ := os.Stat(path); !os.SameFile(before, after) {
+		t.Fatal("a Take that found nothing rewrote the file")
+	}
+	for _, name := range []string{"_flashes", "n"} {
+		if v, ok, err := s.Take(ctx, k, name); err != nil || !ok || string(v) != string(values[name]) {
+			t.Fatalf("Take(%q) = %s, %v, %v", name, v, ok, err)
+		}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"v":1,"expires":"2100-01-02T03:04:05.000000006Z","user":"alice","values":{}}`; string(data) != want {
+		t.Fatalf("file after the takes:\n%s\nwant\n%s", data, want)
+	}
+	if infos, err := s.ListByUser(ctx, "alice"); err != nil || len(infos) != 1 || infos[0].Key != k {
+		t.Fatalf("ListByUser after the takes: %v, %v", infos, err)
 	}
 }
