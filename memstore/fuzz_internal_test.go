@@ -12,13 +12,14 @@ import (
 // FuzzDecode: the record decoder never panics or over-reads on arbitrary
 // bytes, and what it accepts encodes back to the same values.
 func FuzzDecode(f *testing.F) {
-	f.Add([]byte(encode(map[string][]byte{"user": []byte(`"alice"`), "t": []byte(`{" t":["x",1]}`)})))
-	f.Add([]byte(encode(map[string][]byte{"": nil})))
+	f.Add(encodeBytes(map[string][]byte{"user": []byte(`"alice"`), "t": []byte(`{" t":["x",1]}`)}))
+	f.Add(encodeBytes(map[string][]byte{"": nil}))
 	f.Add([]byte{0x80})                                                       // truncated varint
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}) // 2^64-1 length
 	f.Add([]byte{0x01, 'a', 0x05, 'b'})                                       // value shorter than its length
 	f.Fuzz(func(t *testing.T, b []byte) {
-		values, err := decode(string(b))
+		// Any shape: decode is only sized by it.
+		values, err := decode(string(b), shape{n: len(b) % 7, size: len(b) / 2})
 		if err != nil {
 			if err != errCorrupt {
 				t.Fatalf("unexpected error %v", err)
@@ -45,11 +46,14 @@ func FuzzDecode(f *testing.F) {
 				break
 			}
 		}
-		merged, err := merge(string(b), ch)
+		merged, sh, err := merge(string(b), ch)
 		if err != nil {
 			t.Fatalf("merge of a valid record: %v", err)
 		}
-		got, err := decode(merged)
+		if sh != shapeOf(merged) {
+			t.Fatalf("merge gave shape %+v, want %+v", sh, shapeOf(merged))
+		}
+		got, err := decode(merged, sh)
 		if err != nil {
 			t.Fatalf("merged record does not decode: %v", err)
 		}
@@ -75,11 +79,15 @@ func TestMergeLargeChange(t *testing.T) {
 		for i := range sets {
 			ch.Set[fmt.Sprint("k", 2*i+1)] = []byte(`"set"`) // k1 is deleted and set: set wins
 		}
-		merged, err := merge(encode(values), ch)
+		blob, _ := encode(values)
+		merged, sh, err := merge(blob, ch)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decode(merged)
+		if sh != shapeOf(merged) {
+			t.Fatalf("merge gave shape %+v, want %+v", sh, shapeOf(merged))
+		}
+		got, err := decode(merged, sh)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,4 +99,20 @@ func TestMergeLargeChange(t *testing.T) {
 			t.Fatalf("%d sets: merge gave %q, want %q", sets, got, values)
 		}
 	}
+}
+
+func encodeBytes(values map[string][]byte) []byte {
+	blob, _ := encode(values)
+	return []byte(blob)
+}
+
+// shapeOf counts the values of a valid blob and their bytes.
+func shapeOf(blob string) shape {
+	var sh shape
+	for rest := blob; len(rest) > 0; sh.n++ {
+		_, v, r, _ := next(rest)
+		sh.size += len(v)
+		rest = r
+	}
+	return sh
 }

@@ -64,9 +64,14 @@ type shard struct {
 // blob; every access holds the shard lock.
 type entry struct {
 	blob    string // encoded values (see encode)
-	expires int64  // unix nanoseconds
+	shape   shape
+	expires int64 // unix nanoseconds
 	user    string
 }
+
+// shape is how many values a blob holds and their total size, so that
+// decode sizes its map and copy without a first pass.
+type shape struct{ n, size int }
 
 // New returns an empty store and starts its sweeper.
 func New(opts Options) *Store {
@@ -106,7 +111,7 @@ func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 	if !s.live(e, ok) {
 		return nil, seshat.ErrNoRecord
 	}
-	values, err := decode(e.blob)
+	values, err := decode(e.blob, e.shape)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +120,8 @@ func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 
 // Save replaces the record under key.
 func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error {
-	e := entry{blob: encode(rec.Values), expires: rec.Expires.UnixNano(), user: rec.UserID}
+	blob, shape := encode(rec.Values)
+	e := entry{blob: blob, shape: shape, expires: rec.Expires.UnixNano(), user: rec.UserID}
 	sh := s.shard(key)
 	sh.mu.Lock()
 	old := sh.recs[key] // the zero entry, without owner, when there is none
@@ -146,21 +152,22 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 		sh.mu.Unlock()
 		return seshat.ErrSessionGone
 	}
-	var blob, user string
+	e := entry{expires: ch.Expires.UnixNano()}
 	if live {
 		var err error
-		if blob, err = merge(old.blob, ch); err != nil {
+		if e.blob, e.shape, err = merge(old.blob, ch); err != nil {
 			sh.mu.Unlock()
 			return err
 		}
-		user = old.user
+		e.user = old.user
 	} else {
-		blob = encode(ch.Set)
+		e.blob, e.shape = encode(ch.Set)
 	}
 	if ch.SetUser {
-		user = ch.UserID
+		e.user = ch.UserID
 	}
-	sh.recs[key] = entry{blob: blob, expires: ch.Expires.UnixNano(), user: user}
+	user := e.user
+	sh.recs[key] = e
 	sh.mu.Unlock()
 	// The index still lists an expired record's owner until the sweeper
 	// runs: unlist it when its replacement has another owner.
@@ -332,10 +339,11 @@ func (s *Store) Close() error {
 type keyUser struct{ key, user string }
 
 // encode packs values as uvarint(len key) key uvarint(len value) value...
-func encode(values map[string][]byte) string {
-	n := 0
+func encode(values map[string][]byte) (string, shape) {
+	n, sh := 0, shape{n: len(values)}
 	for k, v := range values {
 		n += entrySize(len(k), len(v))
+		sh.size += len(v)
 	}
 	var b strings.Builder
 	b.Grow(n)
@@ -343,7 +351,7 @@ func encode(values map[string][]byte) string {
 		writeHead(&b, k, len(v))
 		b.Write(v)
 	}
-	return b.String()
+	return b.String(), sh
 }
 
 var errCorrupt = errors.New("memstore: corrupt record")
@@ -351,25 +359,19 @@ var errCorrupt = errors.New("memstore: corrupt record")
 // decode returns the values of a record as the caller's own: the keys are
 // substrings of the immutable blob, and the values share one fresh copy of
 // their bytes, each capped at its length so that an append by the caller
-// reallocates instead of overwriting the next value.
-func decode(blob string) (map[string][]byte, error) {
-	// A first pass checks the record and sizes the map and the copy.
-	n, valueBytes := 0, 0
-	for rest := blob; len(rest) > 0; n++ {
-		_, v, r, ok := next(rest)
+// reallocates instead of overwriting the next value. sh sizes the map and
+// the copy; a wrong shape costs allocations, not correctness.
+func decode(blob string, sh shape) (map[string][]byte, error) {
+	values := make(map[string][]byte, sh.n)
+	var buf []byte
+	if sh.size > 0 {
+		buf = make([]byte, 0, sh.size)
+	}
+	for rest := blob; len(rest) > 0; {
+		k, v, r, ok := next(rest)
 		if !ok {
 			return nil, errCorrupt
 		}
-		valueBytes += len(v)
-		rest = r
-	}
-	values := make(map[string][]byte, n)
-	if n == 0 {
-		return values, nil
-	}
-	buf := make([]byte, 0, valueBytes)
-	for rest := blob; len(rest) > 0; {
-		k, v, r, _ := next(rest)
 		start := len(buf)
 		buf = append(buf, v...)
 		values[k] = buf[start:len(buf):len(buf)]
@@ -381,6 +383,13 @@ func decode(blob string) (map[string][]byte, error) {
 // next splits the first key and value off a record; ok is false when b
 // does not start with a whole entry.
 func next(b string) (k, v, rest string, ok bool) {
+	// A key and a value under 128 bytes each: one-byte lengths.
+	if len(b) > 1 && b[0] < 0x80 && int(b[0]) < len(b)-1 {
+		kl := int(b[0])
+		if vl := int(b[1+kl]); vl < 0x80 && vl <= len(b)-2-kl {
+			return b[1 : 1+kl], b[2+kl : 2+kl+vl], b[2+kl+vl:], true
+		}
+	}
 	if k, b, ok = field(b); ok {
 		v, b, ok = field(b)
 	}
@@ -427,25 +436,28 @@ func uvarintLong(s string) (uint64, int) {
 // then ch's values. It works on the encoded form, so a write costs one
 // allocation however many keys the session holds: the entries it keeps are
 // copied as they are.
-func merge(blob string, ch *seshat.Change) (string, error) {
+func merge(blob string, ch *seshat.Change) (string, shape, error) {
 	// ch.Set is ranged over once, into a stack array while it is small (a
 	// request sets a key or two): each range over a map costs more than
 	// comparing a key with a few others.
 	var setBuf [smallSet]setEntry
-	sets, size := setBuf[:0], len(blob)
+	sets, size, sh := setBuf[:0], len(blob), shape{n: len(ch.Set)}
 	for k, v := range ch.Set {
 		sets = append(sets, setEntry{k, v})
 		size += entrySize(len(k), len(v))
+		sh.size += len(v)
 	}
 	var out strings.Builder
 	out.Grow(size)
 	for rest := blob; len(rest) > 0; {
-		k, _, r, ok := next(rest)
+		k, v, r, ok := next(rest)
 		if !ok {
-			return "", errCorrupt
+			return "", shape{}, errCorrupt
 		}
 		if !replaced(k, sets, ch) {
 			out.WriteString(rest[:len(rest)-len(r)])
+			sh.n++
+			sh.size += len(v)
 		}
 		rest = r
 	}
@@ -453,7 +465,7 @@ func merge(blob string, ch *seshat.Change) (string, error) {
 		writeHead(&out, e.k, len(e.v))
 		out.Write(e.v)
 	}
-	return out.String(), nil
+	return out.String(), sh, nil
 }
 
 // smallSet is how many keys of a Change's Set merge keeps on the stack and

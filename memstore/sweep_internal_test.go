@@ -51,10 +51,10 @@ func TestSweeperFreesAndStops(t *testing.T) {
 }
 
 func TestCorruptBlob(t *testing.T) {
-	if _, err := decode("\x05a"); err == nil {
+	if _, err := decode("\x05a", shape{}); err == nil {
 		t.Fatal("truncated blob decoded")
 	}
-	if _, err := decode("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"); err == nil {
+	if _, err := decode("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", shape{}); err == nil {
 		t.Fatal("overlong length decoded")
 	}
 	got, err := decode(encode(map[string][]byte{"k": []byte(`"v"`), "": []byte(`null`)}))

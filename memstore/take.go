@@ -26,11 +26,11 @@ func (s *Store) Take(ctx context.Context, key, name string) ([]byte, bool, error
 			return nil, false, errCorrupt
 		}
 		if k == name {
-			blob, err := merge(e.blob, &seshat.Change{Delete: []string{name}})
+			blob, shape, err := merge(e.blob, &seshat.Change{Delete: []string{name}})
 			if err != nil {
 				return nil, false, err
 			}
-			e.blob = blob
+			e.blob, e.shape = blob, shape
 			sh.recs[key] = e
 			return []byte(v), true, nil
 		}
