@@ -8,6 +8,7 @@ import (
 
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/filestore"
+	"github.com/seshat-go/seshat/storetest"
 )
 
 // benchValues is a typical small session: a user, a CSRF token, a cart and
@@ -79,31 +80,11 @@ func BenchmarkMerge(b *testing.B) {
 // lock-free read: what flash.Pop costs on most pages) and of one it holds,
 // put back by a Merge in each iteration ("present" is a Merge and a Take).
 func BenchmarkTake(b *testing.B) {
-	s := benchStore(b, true)
-	ctx := context.Background()
-	k := newKey()
-	exp := time.Now().Add(time.Hour)
-	if err := s.Save(ctx, k, &seshat.Record{Values: benchValues(), Expires: exp, UserID: "42"}); err != nil {
-		b.Fatal(err)
-	}
-	b.Run("NoSync/missing", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, ok, err := s.Take(ctx, k, "absent"); err != nil || ok {
-				b.Fatal(ok, err)
-			}
+	storetest.BenchTake(b, func(b *testing.B, extra int) (seshat.Store, string) {
+		s, k := benchStore(b, true), newKey()
+		if err := s.Save(b.Context(), k, storetest.BenchRecord(extra)); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("NoSync/present", func(b *testing.B) {
-		ch := &seshat.Change{Set: map[string][]byte{"_flashes": []byte(`[{" t":["message","hi"]}]`)}, Expires: exp}
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := s.Merge(ctx, k, ch); err != nil {
-				b.Fatal(err)
-			}
-			if _, ok, err := s.Take(ctx, k, "_flashes"); err != nil || !ok {
-				b.Fatal(ok, err)
-			}
-		}
+		return s, k
 	})
 }

@@ -40,14 +40,14 @@
 //
 // Pop removes the messages with [seshat.Session.Take]: with a store that
 // implements [seshat.Taker] (memstore, redisstore, pgstore, sqlitestore,
-// mysqlstore) the list is taken from the stored record atomically, so of
-// two requests sent at once with the same cookie exactly one shows the
-// messages; a store failure leaves them stored for a later request. With
-// cookie sessions each request carries its own copy, so, as in Flask, a
-// message can show twice when a browser sends two requests at once. Add
-// reads and rewrites the list: an Add racing a Pop of the same session may
-// bring back a message already shown; calls on one Session from several
-// goroutines at once may lose a message.
+// mysqlstore; filestore within one process) the list is taken from the
+// stored record atomically, so of two requests sent at once with the same
+// cookie exactly one shows the messages; a store failure leaves them
+// stored for a later request. With cookie sessions each request carries
+// its own copy, so, as in Flask, a message can show twice when a browser
+// sends two requests at once. Add reads and rewrites the list: an Add
+// racing a Pop of the same session may bring back a message already shown;
+// calls on one Session from several goroutines at once may lose a message.
 package flash
 
 import (

@@ -8,6 +8,7 @@ import (
 
 	"github.com/seshat-go/seshat"
 	"github.com/seshat-go/seshat/mysqlstore"
+	"github.com/seshat-go/seshat/storetest"
 )
 
 // benchValues is a typical small session: a user, a CSRF token, a cart and
@@ -102,26 +103,5 @@ func BenchmarkMergeParallel(b *testing.B) {
 // SELECT: what flash.Pop costs on most pages), and of one it holds, put
 // back by a Merge in each iteration (so "present" is a Merge and a Take).
 func BenchmarkTake(b *testing.B) {
-	s, k := benchSession(b, 0)
-	ctx := context.Background()
-	b.Run("missing", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, ok, err := s.Take(ctx, k, "absent"); err != nil || ok {
-				b.Fatal(ok, err)
-			}
-		}
-	})
-	b.Run("present", func(b *testing.B) {
-		ch := &seshat.Change{Set: map[string][]byte{"_flashes": []byte(`[{" t":["message","hi"]}]`)}, Expires: time.Now().Add(time.Hour)}
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := s.Merge(ctx, k, ch); err != nil {
-				b.Fatal(err)
-			}
-			if _, ok, err := s.Take(ctx, k, "_flashes"); err != nil || !ok {
-				b.Fatal(ok, err)
-			}
-		}
-	})
+	storetest.BenchTake(b, func(b *testing.B, extra int) (seshat.Store, string) { return benchSession(b, extra) })
 }

@@ -34,21 +34,6 @@ func BenchmarkMerge(b *testing.B) { storetest.BenchMerge(b, open) }
 func BenchmarkTouch(b *testing.B) { storetest.BenchTouch(b, open) }
 func BenchmarkSave(b *testing.B)  { storetest.BenchSave(b, open) }
 
-// BenchmarkTakeMissing measures a Take that finds no value, the common case
-// (flash.Pop on a request without messages): the row is found by primary
-// key, fails the value check, and is neither locked nor written.
-func BenchmarkTakeMissing(b *testing.B) {
-	st, k := open(b, 0)
-	s := st.(*Store)
-	b.ReportAllocs()
-	defer storetest.ReportCPU(b, cputime.Process())
-	for b.Loop() {
-		if _, ok, err := s.Take(b.Context(), k, "_not_flashed"); err != nil || ok {
-			b.Fatal(ok, err)
-		}
-	}
-}
-
 // benchKey is the key of the i-th session the fill below writes.
 func benchKey(i int) string {
 	sum := sha256.Sum256([]byte(strconv.Itoa(i)))
@@ -128,3 +113,4 @@ func BenchmarkLiveSessions(b *testing.B) {
 		})
 	}
 }
+func BenchmarkTake(b *testing.B) { storetest.BenchTake(b, open) }

@@ -1,8 +1,6 @@
 package sqlitestore
 
 import (
-	"time"
-
 	"testing"
 
 	"github.com/seshat-go/seshat"
@@ -42,27 +40,4 @@ func BenchmarkLoadParallel(b *testing.B) {
 // BenchmarkTake measures Take of a value the record does not hold (what
 // flash.Pop costs on most pages) and of one it holds (put back by a Merge
 // in each iteration, so "present" is a Merge plus a Take).
-func BenchmarkTake(b *testing.B) {
-	s, k := open(b, 0)
-	tk := s.(seshat.Taker)
-	b.Run("missing", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, ok, err := tk.Take(b.Context(), k, "absent"); err != nil || ok {
-				b.Fatal(ok, err)
-			}
-		}
-	})
-	b.Run("present", func(b *testing.B) {
-		ch := &seshat.Change{Set: map[string][]byte{"_flashes": []byte(`[{" t":["message","hi"]}]`)}, Expires: time.Now().Add(time.Hour)}
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := s.(seshat.Merger).Merge(b.Context(), k, ch); err != nil {
-				b.Fatal(err)
-			}
-			if _, ok, err := tk.Take(b.Context(), k, "_flashes"); err != nil || !ok {
-				b.Fatal(ok, err)
-			}
-		}
-	})
-}
+func BenchmarkTake(b *testing.B) { storetest.BenchTake(b, open) }

@@ -125,3 +125,38 @@ func BenchSave(b *testing.B, open BenchOpen) {
 		}
 	}
 }
+
+// BenchTake measures Take of a value that is not there (what every page
+// that shows flashes pays when there are none) and, as "present", a Merge
+// that flashes a message followed by the Take that removes it. The store
+// must be a Taker and a Merger.
+func BenchTake(b *testing.B, open BenchOpen) {
+	s, k := open(b, 0)
+	tk, ok := s.(seshat.Taker)
+	m, ok2 := s.(seshat.Merger)
+	if !ok || !ok2 {
+		b.Fatalf("%T is not a seshat.Taker and a seshat.Merger", s)
+	}
+	b.Run("missing", func(b *testing.B) {
+		b.ReportAllocs()
+		defer ReportCPU(b, cputime.Process())
+		for b.Loop() {
+			if _, ok, err := tk.Take(b.Context(), k, "absent"); err != nil || ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+	b.Run("present", func(b *testing.B) {
+		ch := &seshat.Change{Set: map[string][]byte{"_flashes": []byte(`[{" t":["message","hi"]}]`)}, Expires: time.Now().Add(time.Hour)}
+		b.ReportAllocs()
+		defer ReportCPU(b, cputime.Process())
+		for b.Loop() {
+			if err := m.Merge(b.Context(), k, ch); err != nil {
+				b.Fatal(err)
+			}
+			if _, ok, err := tk.Take(b.Context(), k, "_flashes"); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+	})
+}
