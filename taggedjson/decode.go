@@ -122,13 +122,6 @@ func unmarshal(data []byte, untag bool) (any, error) {
 	return v, nil
 }
 
-// kv is one member of an object being read.
-type kv struct {
-	k     string
-	v     any
-	order []string // key order of v, when v is an object whose order matters (see untag)
-}
-
 // decoder is a recursive-descent parser over one input. Its scratch stacks
 // live in a sync.Pool: objects and arrays collect their members there and
 // are allocated once, at their final size.
@@ -137,9 +130,9 @@ type decoder struct {
 	pos   int
 	depth int
 	untag bool
-	kvs   []kv   // members of the objects being parsed
-	vals  []any  // elements of the arrays being parsed
-	buf   []byte // unescaping scratch
+	kvs   []member // members of the objects being parsed, past smallObject
+	vals  []any    // elements of the arrays being parsed, past smallArray
+	buf   []byte   // unescaping scratch
 }
 
 var decoderPool = sync.Pool{New: func() any { return new(decoder) }}
@@ -428,15 +421,24 @@ func (d *decoder) array() (any, error) {
 		d.depth--
 		return []any{}, nil
 	}
-	start := len(d.vals)
+	// The elements are collected on the stack, and past smallArray in the
+	// pooled d.vals, then copied once into a list of the exact size.
+	var local [smallArray]any
+	n, start := 0, -1
+	release := func() {
+		if start >= 0 {
+			clear(d.vals[start:])
+			d.vals = d.vals[:start]
+		}
+	}
 	for {
 		v, _, err := d.value(false)
 		if err != nil {
-			clear(d.vals[start:])
-			d.vals = d.vals[:start]
+			release()
 			return nil, err
 		}
-		d.vals = append(d.vals, utcTime(v))
+		collect(local[:], &d.vals, &start, n, utcTime(v))
+		n++
 		d.skipWS()
 		if d.pos < len(d.src) && d.src[d.pos] == ',' {
 			d.pos++
@@ -447,17 +449,25 @@ func (d *decoder) array() (any, error) {
 			d.pos++
 			break
 		}
-		clear(d.vals[start:])
-		d.vals = d.vals[:start]
+		release()
 		return nil, d.syntax("expecting ',' delimiter")
 	}
-	out := make([]any, len(d.vals)-start)
-	copy(out, d.vals[start:])
-	clear(d.vals[start:])
-	d.vals = d.vals[:start]
+	out := make([]any, n)
+	if start < 0 {
+		copy(out, local[:n])
+	} else {
+		copy(out, d.vals[start:])
+		release()
+	}
 	d.depth--
 	return out, nil
 }
+
+// smallArray and smallObject (see encode.go) are the sizes up to which the
+// decoder collects elements and members on the stack: no pointer writes
+// into pooled heap memory (write barriers while the GC runs) to fill and
+// clear them.
+const smallArray = 16
 
 func (d *decoder) object(wantOrder bool) (any, []string, error) {
 	if d.depth >= DefaultMaxDepth {
@@ -472,10 +482,17 @@ func (d *decoder) object(wantOrder bool) (any, []string, error) {
 		d.depth--
 		return map[string]any{}, nil, nil
 	}
-	start := len(d.kvs)
+	var local [smallObject]member
+	n, start := 0, -1      // members read; where they continue in d.kvs past local
+	var lastOrder []string // key order of the last member's value, see untag
+	release := func() {
+		if start >= 0 {
+			clear(d.kvs[start:])
+			d.kvs = d.kvs[:start]
+		}
+	}
 	fail := func(err error) (any, []string, error) {
-		clear(d.kvs[start:])
-		d.kvs = d.kvs[:start]
+		release()
 		return nil, nil, err
 	}
 	for {
@@ -496,7 +513,9 @@ func (d *decoder) object(wantOrder bool) (any, []string, error) {
 		if err != nil {
 			return fail(err)
 		}
-		d.kvs = append(d.kvs, kv{k: k, v: v, order: order})
+		lastOrder = order
+		collect(local[:], &d.kvs, &start, n, member{k: k, v: v})
+		n++
 		d.skipWS()
 		if d.pos < len(d.src) && d.src[d.pos] == ',' {
 			d.pos++
@@ -509,20 +528,38 @@ func (d *decoder) object(wantOrder bool) (any, []string, error) {
 		}
 		return fail(d.syntax("expecting ',' delimiter"))
 	}
-	members := d.kvs[start:]
-	v, order, err := d.finishObject(members, wantOrder, objStart)
-	clear(members)
-	d.kvs = d.kvs[:start]
+	members := local[:min(n, len(local))]
+	if start >= 0 {
+		members = d.kvs[start:]
+	}
+	v, order, err := d.finishObject(members, lastOrder, wantOrder, objStart)
+	release()
 	d.depth--
 	return v, order, err
 }
 
-// finishObject builds the dict of members and untags it.
-func (d *decoder) finishObject(members []kv, wantOrder bool, off int) (any, []string, error) {
+// collect stores e, the n-th entry of an array or object: in local while it
+// has room, then in the pooled spill, where *start is set to the index the
+// entries begin at when local overflows.
+func collect[T any](local []T, spill *[]T, start *int, n int, e T) {
+	switch {
+	case n < len(local):
+		local[n] = e
+	case n == len(local):
+		*start = len(*spill)
+		*spill = append(append(*spill, local...), e)
+	default:
+		*spill = append(*spill, e)
+	}
+}
+
+// finishObject builds the dict of members and untags it. lastOrder is the
+// key order of the last member's value (see untag).
+func (d *decoder) finishObject(members []member, lastOrder []string, wantOrder bool, off int) (any, []string, error) {
 	if d.untag && isTag(members[0].k) && sameKey(members) {
 		// Python's dict keeps the last value of a repeated key.
 		last := members[len(members)-1]
-		v, err := untag(last.k, last.v, last.order, off)
+		v, err := untag(last.k, last.v, lastOrder, off)
 		return v, nil, err
 	}
 	m := make(map[string]any, len(members))
@@ -535,7 +572,7 @@ func (d *decoder) finishObject(members []kv, wantOrder bool, off int) (any, []st
 	return m, keyOrder(members, len(m)), nil
 }
 
-func sameKey(members []kv) bool {
+func sameKey(members []member) bool {
 	for _, e := range members[1:] {
 		if e.k != members[0].k {
 			return false
@@ -546,7 +583,7 @@ func sameKey(members []kv) bool {
 
 // keyOrder lists the distinct keys in order of first appearance, which is
 // the iteration order of the dict Python builds.
-func keyOrder(members []kv, n int) []string {
+func keyOrder(members []member, n int) []string {
 	order := make([]string, 0, n)
 	seen := make(map[string]struct{}, n)
 	for _, e := range members {
@@ -562,7 +599,15 @@ func keyOrder(members []kv, n int) []string {
 // parsed offset until the value lands in a container, because
 // Markup(datetime) prints it.
 func utcTime(v any) any {
-	if t, ok := v.(time.Time); ok && t.Location() != time.UTC {
+	// Small enough to inline: it runs on every value in a container.
+	if _, ok := v.(time.Time); ok {
+		return toUTC(v)
+	}
+	return v
+}
+
+func toUTC(v any) any {
+	if t := v.(time.Time); t.Location() != time.UTC {
 		return t.UTC()
 	}
 	return v

@@ -30,7 +30,7 @@ type encoder struct {
 	plain bool     // standard JSON without tags, for Convert's encoding/json fallback
 }
 
-// member is one member of an object being written.
+// member is one member of an object being written or read.
 type member struct {
 	k string
 	v any
@@ -332,9 +332,9 @@ func (e *encoder) object(dst []byte, m map[string]any, depth int) ([]byte, error
 	return dst, err
 }
 
-// smallObject is the size up to which object sorts its members in an array
-// on the stack: enough for a session with Flask-Login's keys and a few of
-// the app's own.
+// smallObject is the size up to which the encoder sorts an object's
+// members in an array on the stack, and the decoder collects them there:
+// enough for a session with Flask-Login's keys and a few of the app's own.
 const smallObject = 16
 
 // members writes the sorted members of an object, braces included.

@@ -248,3 +248,69 @@ func TestUnmarshalScalarFastPath(t *testing.T) {
 		}
 	}
 }
+
+// Arrays and objects are collected on the stack up to smallArray and
+// smallObject entries and continue in the pooled decoder's slices past
+// that: every size across the boundary, nested, with duplicate keys, tags,
+// key order and errors half-way, must read as before.
+func TestDecodeContainersEverySize(t *testing.T) {
+	for n := 0; n <= 3*smallObject+1; n++ {
+		list := make([]any, n)
+		obj := map[string]any{}
+		var keys, dup []string
+		for i := range n {
+			k := fmt.Sprintf("k%02d", n-i) // document order differs from sorted order
+			list[i] = []any{int64(i), "s" + k, map[string]any{"n": int64(i), "m": make([]any, i)}}
+			obj[k] = list[i]
+			keys = append(keys, k)
+			dup = append(dup, `"`+k+`":`+strconv.Itoa(i), `"`+k+`":`+strconv.Itoa(-i))
+		}
+		v := map[string]any{"list": list, "obj": obj, "x": []any{list, obj}}
+		b, err := Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Unmarshal(b)
+		if err != nil {
+			t.Fatalf("%d: %v", n, err)
+		}
+		if b2, err := Marshal(got); err != nil || string(b2) != string(b) {
+			t.Fatalf("%d: round trip %s\ngave %s, %v", n, b, b2, err)
+		}
+		// Duplicates: the last value wins, and len counts keys once.
+		got, err = Unmarshal([]byte("{" + strings.Join(dup, ",") + "}"))
+		if m, ok := got.(map[string]any); err != nil || !ok || len(m) != n {
+			t.Fatalf("%d duplicates: %#v, %v", n, got, err)
+		}
+		for i, k := range keys {
+			if got.(map[string]any)[k] != int64(-i) {
+				t.Fatalf("%d duplicates: %s = %v", n, k, got.(map[string]any)[k])
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		// tuple(dict) lists the keys in document order; a repeated tag
+		// key is still a tag (the last value wins).
+		objText := "{" + strings.Join(dup, ",") + "}"
+		tagged := strings.Repeat(`" t":[0],`, n-1) + `" t":` + objText
+		got, err = Unmarshal([]byte("[{" + tagged + "}]"))
+		want := make(Tuple, n)
+		for i, k := range keys {
+			want[i] = k
+		}
+		if err != nil || fmt.Sprint(got) != fmt.Sprint([]any{want}) {
+			t.Fatalf("%d: tuple of keys %v, %v; want %v", n, got, err, want)
+		}
+		// An error after n entries leaves no scratch behind for the
+		// next document read by the pooled decoder.
+		for _, bad := range []string{`[` + strings.Repeat(`1,`, n) + `x]`, objText[:len(objText)-1] + `,"a" 1}`} {
+			if _, err := Unmarshal([]byte(`{"a":` + bad + `}`)); err == nil {
+				t.Fatalf("%s accepted", bad)
+			}
+			if got, err := Unmarshal(b); err != nil || fmt.Sprint(got) != fmt.Sprint(v) {
+				t.Fatalf("%d: after an error: %v", n, err)
+			}
+		}
+	}
+}
