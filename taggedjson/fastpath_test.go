@@ -182,7 +182,8 @@ func equalModel(a, b any) bool {
 // is byte order of UTF-8 and WTF-8) at every size across the boundary.
 func TestObjectKeyOrderEverySize(t *testing.T) {
 	keys := []string{"", "a", "A", "_id", "_fresh", " t", " t__", "é", "e\u0301", "😀", "\uffff",
-		"\xed\xa0\x80", "\xed\xbf\xbf", "z", "zz", "10", "9", "a\x00", "a\"", `a\`, "_user_id", "csrf_token"}
+		"\xed\xa0\x80", "\xed\xbf\xbf", "z", "zz", "10", "9", "a\x00", "a\"", `a\`, "_user_id", "csrf_token",
+		"_permanent", "_permanently", "abcdefg", "abcdefg\x00", "abcdefgh", "abcdefgh\x00", "abcdefghi", "\x00", "\U0010ffff"}
 	rng := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n <= len(keys); n++ {
 		for range 20 {
