@@ -19,14 +19,15 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{0x01, 'a', 0x05, 'b'})                                       // value shorter than its length
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// Any shape: decode is only sized by it.
-		values, err := decode(string(b), shape{n: len(b) % 7, size: len(b) / 2})
+		values, err := decode(string(b), shape{n: len(b) % 7, size: len(b) / 2}, make([]byte, 0, len(b)%13))
 		if err != nil {
 			if err != errCorrupt {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return
 		}
-		back, err := decode(encode(values))
+		blob, sh := encode(values)
+		back, err := decode(blob, sh, nil)
 		if err != nil || len(back) != len(values) {
 			t.Fatalf("re-encoded record: %v, %d of %d values", err, len(back), len(values))
 		}
@@ -53,7 +54,7 @@ func FuzzDecode(f *testing.F) {
 		if sh != shapeOf(merged) {
 			t.Fatalf("merge gave shape %+v, want %+v", sh, shapeOf(merged))
 		}
-		got, err := decode(merged, sh)
+		got, err := decode(merged, sh, nil)
 		if err != nil {
 			t.Fatalf("merged record does not decode: %v", err)
 		}
@@ -87,7 +88,7 @@ func TestMergeLargeChange(t *testing.T) {
 		if sh != shapeOf(merged) {
 			t.Fatalf("merge gave shape %+v, want %+v", sh, shapeOf(merged))
 		}
-		got, err := decode(merged, sh)
+		got, err := decode(merged, sh, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

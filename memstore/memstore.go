@@ -111,11 +111,31 @@ func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 	if !s.live(e, ok) {
 		return nil, seshat.ErrNoRecord
 	}
-	values, err := decode(e.blob, e.shape)
+	var rec *seshat.Record
+	var buf []byte
+	if e.shape.size <= smallValues {
+		both := new(recordWithValues)
+		rec, buf = &both.rec, both.values[:0]
+	} else {
+		rec = new(seshat.Record)
+	}
+	values, err := decode(e.blob, e.shape, buf)
 	if err != nil {
 		return nil, err
 	}
-	return &seshat.Record{Values: values, Expires: time.Unix(0, e.expires), UserID: e.user}, nil
+	*rec = seshat.Record{Values: values, Expires: time.Unix(0, e.expires), UserID: e.user}
+	return rec, nil
+}
+
+// smallValues is the most value bytes Load copies into the allocation of
+// the Record itself (a 128-byte size class): a session of a user id, a
+// token and a flag or two costs one allocation less. The caller owns both.
+const smallValues = 80
+
+// recordWithValues is a Record and the copy of its values, allocated once.
+type recordWithValues struct {
+	rec    seshat.Record
+	values [smallValues]byte
 }
 
 // Save replaces the record under key.
@@ -359,12 +379,12 @@ var errCorrupt = errors.New("memstore: corrupt record")
 // decode returns the values of a record as the caller's own: the keys are
 // substrings of the immutable blob, and the values share one fresh copy of
 // their bytes, each capped at its length so that an append by the caller
-// reallocates instead of overwriting the next value. sh sizes the map and
-// the copy; a wrong shape costs allocations, not correctness.
-func decode(blob string, sh shape) (map[string][]byte, error) {
+// reallocates instead of overwriting the next value. The copy goes into buf
+// when it has room. sh sizes the map and the copy; a wrong shape costs
+// allocations, not correctness.
+func decode(blob string, sh shape, buf []byte) (map[string][]byte, error) {
 	values := make(map[string][]byte, sh.n)
-	var buf []byte
-	if sh.size > 0 {
+	if cap(buf) < sh.size {
 		buf = make([]byte, 0, sh.size)
 	}
 	for rest := blob; len(rest) > 0; {

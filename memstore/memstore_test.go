@@ -3,7 +3,9 @@ package memstore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,13 +24,23 @@ func TestConformance(t *testing.T) {
 // share the stored string: a caller that writes into them, appends to them
 // or changes the map must not change what the store holds, nor the other
 // values of its own record. Nor may the records and changes a caller passes
-// in and then reuses.
+// in and then reuses. Small records are copied into the Record's own
+// allocation, larger ones beside it: both are checked.
 func TestRecordsAreTheCallers(t *testing.T) {
+	for _, size := range []int{0, 200} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) { testRecordsAreTheCallers(t, size) })
+	}
+}
+
+func testRecordsAreTheCallers(t *testing.T, size int) {
 	ctx := context.Background()
 	s := memstore.New(memstore.Options{SweepInterval: -1})
 	defer s.Close()
 	key := storetest.Key()
 	want := map[string][]byte{"a": []byte(`"alpha"`), "b": []byte(`[1,2]`), "c": []byte(`"gamma"`)}
+	if size > 0 {
+		want["big"] = []byte(`"` + strings.Repeat("x", size) + `"`)
+	}
 	in := map[string][]byte{}
 	for k, v := range want {
 		in[k] = bytes.Clone(v)

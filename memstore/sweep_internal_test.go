@@ -51,13 +51,14 @@ func TestSweeperFreesAndStops(t *testing.T) {
 }
 
 func TestCorruptBlob(t *testing.T) {
-	if _, err := decode("\x05a", shape{}); err == nil {
+	if _, err := decode("\x05a", shape{}, nil); err == nil {
 		t.Fatal("truncated blob decoded")
 	}
-	if _, err := decode("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", shape{}); err == nil {
+	if _, err := decode("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", shape{}, nil); err == nil {
 		t.Fatal("overlong length decoded")
 	}
-	got, err := decode(encode(map[string][]byte{"k": []byte(`"v"`), "": []byte(`null`)}))
+	blob, sh := encode(map[string][]byte{"k": []byte(`"v"`), "": []byte(`null`)})
+	got, err := decode(blob, sh, nil)
 	if err != nil || string(got["k"]) != `"v"` || string(got[""]) != "null" {
 		t.Fatalf("round trip: %v %v", got, err)
 	}
