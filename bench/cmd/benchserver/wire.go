@@ -46,7 +46,20 @@ func newWireFloor(context.Context, options) (http.Handler, func(), error) {
 	setLight := []string{name + "=" + light + "; HttpOnly; Path=/"}
 	vary := []string{"Cookie"}
 	private := []string{"private"}
+	// wrk sends the cookie as the whole Cookie header ("name=value"), so
+	// the floor compares header lines with constants: no parse, no
+	// allocation. Anything else is read with r.Cookie, as a browser's
+	// header would be.
+	darkLine, lightLine := name+"="+dark, name+"="+light
 	theme := func(r *http.Request) string {
+		if lines := r.Header["Cookie"]; len(lines) == 1 {
+			switch lines[0] {
+			case darkLine:
+				return themeDark
+			case lightLine:
+				return themeLite
+			}
+		}
 		c, err := r.Cookie(name)
 		switch {
 		case err != nil:
