@@ -5,7 +5,7 @@
 # request; heap per idle session. Several rounds, contenders in a rotated
 # order each round, so each ratio is a median of ratios taken minutes apart.
 #
-#   bench/run.sh                 # defaults: 3 rounds of 5 s per route, ~13 min
+#   bench/run.sh                 # defaults: 3 rounds of 5 s per route, 10-14 min
 #   QUICK=1 bench/run.sh         # smoke test: 1 round of 1 s per route, ~2 min
 #   CONTENDERS="seshat-cookie scs-memstore" ROUNDS=5 bench/run.sh
 #
@@ -18,7 +18,7 @@
 # request that never touches its session, round 1 only, store contenders
 # only), THREADS (-t, 2), CONNECTIONS (-c, 32), CONTENDERS (space-separated,
 # default all; baseline is always measured first in each round), BUDGET
-# (seconds for the whole script, 900: a contender that would not fit is
+# (seconds for the whole script, 1200: a contender that would not fit is
 # recorded as skipped), REDIS_ADDR (empty: start a private redis-server on a
 # free loopback port, so INFO commandstats counts only this benchmark's
 # commands; set it to use an existing server), PG_URL
@@ -46,7 +46,7 @@ DURATION=${DURATION:-5s}
 UNTOUCHED_DURATION=${UNTOUCHED_DURATION:-2s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
-BUDGET=${BUDGET:-900}
+BUDGET=${BUDGET:-1200}
 REDIS_ADDR=${REDIS_ADDR:-}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PYTHON=${PYTHON:-python3}
