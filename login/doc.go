@@ -68,15 +68,22 @@
 //     the validator; presenting a rotated-out validator after
 //     Config.TokenGrace is treated as theft and revokes every token of the
 //     user (Config.OnTheft is told). Logout revokes the token it carried,
-//     [Manager.RevokeRemembered] all of a user's.
+//     [Manager.RevokeRemembered] all of a user's. User ids get reused
+//     (delete user 5, a new account becomes 5): set Config.UserStamp to
+//     the account's uniquifier (Flask-Security-Too's fs_uniquifier, or its
+//     creation time) and a token issued to the former account is refused
+//     and deleted instead of logging the new one in; without it, call
+//     RevokeRemembered when deleting a user.
 //   - With Config.Keys only, it is a signed token carrying the user id, its
 //     expiry and a generation number. There is no server state, so it is
 //     neither rotated nor revocable one by one: logout deletes it from the
 //     browser, not from a copy. Config.Generation returns the user's
 //     current generation from the application's database; bumping it (on
 //     "log out everywhere", a password change) revokes all of the user's
-//     tokens at once. Without Generation a copied token works until it
-//     expires.
+//     tokens at once; a generation unique to the account (its creation
+//     time) also keeps a reused user id from inheriting the tokens of the
+//     account that held it. Without Generation a copied token works until
+//     it expires.
 //
 // [RememberFlask] issues Flask-Login's cookie, "user_id|hex(HMAC-SHA512(
 // key, user_id))", with Flask-Login's name, attributes and defaults, so a

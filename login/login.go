@@ -207,6 +207,19 @@ type Config struct {
 	// remember token of that user. Without it a signed token cannot be
 	// revoked before it expires.
 	Generation func(ctx context.Context, userID string) (uint64, error)
+	// UserStamp, with Tokens, returns what tells the account userID names
+	// apart from every other account that has held or will hold that id:
+	// a random value created with the account (Flask-Security-Too's
+	// fs_uniquifier) or its creation time. A token records the SHA-256 of
+	// the stamp when it is issued and is refused, and deleted, when the
+	// user's stamp has changed since: the remember cookie of a deleted
+	// account never logs in a new account that reuses its id (RM-01), and
+	// replacing a user's stamp revokes all of that user's tokens. Tokens
+	// issued before UserStamp was set carry no stamp and are refused too.
+	// An error fails the remember login like a token store error. With
+	// Keys instead of Tokens, Generation plays this part: return a value
+	// unique to the account (its creation time in nanoseconds, say).
+	UserStamp func(ctx context.Context, userID string) (string, error)
 	// TokenGrace is how long after a rotation the previous validator is
 	// still accepted (without a new rotation), for concurrent requests of
 	// one browser; default 30 seconds. Later reuse is treated as theft.
@@ -305,6 +318,11 @@ func New(cfg Config) (*Manager, error) {
 	if err := checkPrefix(c); err != nil {
 		return nil, err
 	}
+	if cfg.UserStamp != nil && (cfg.Remember != RememberTokens || cfg.Tokens == nil) {
+		// Only a stored token can record a stamp; elsewhere it would
+		// silently protect nothing.
+		return nil, fmt.Errorf("%w: UserStamp needs RememberTokens with Tokens (with Keys, use Generation)", ErrConfig)
+	}
 	m := &Manager{cfg: cfg}
 	switch cfg.Remember {
 	case RememberFlask:
@@ -315,7 +333,7 @@ func New(cfg Config) (*Manager, error) {
 	case RememberTokens:
 		switch {
 		case cfg.Tokens != nil:
-			m.tokens = &storeTokens{m: m, store: cfg.Tokens}
+			m.tokens = &storeTokens{m: m, store: cfg.Tokens, stamp: cfg.UserStamp}
 		case len(cfg.Keys) > 0:
 			for i, k := range cfg.Keys {
 				if len(k) < 32 {

@@ -25,7 +25,8 @@ const RememberOwnerPrefix = "remember:"
 // one the session Manager uses, or another), so they live in Redis, SQL or
 // files like the sessions. Each token is one record under the hex SHA-256
 // of "seshat.login.remember:" + selector (never a session's key), holding
-// only the validator's SHA-256, with Record.UserID set to
+// only the validator's SHA-256 (and the SHA-256 of the user's stamp, with
+// Config.UserStamp), with Record.UserID set to
 // RememberOwnerPrefix + the user id. Revoking all of a user's tokens needs
 // a store with seshat.UserIndex.
 //
@@ -79,6 +80,15 @@ func (s *sessionStoreTokens) Get(ctx context.Context, selector string) (Token, e
 			return Token{}, fmt.Errorf("%w: remember token hash", seshat.ErrCorruptRecord)
 		}
 	}
+	if _, ok := rec.Values["s"]; ok {
+		var ss string
+		if err := decodeField(rec, "s", &ss); err != nil {
+			return Token{}, err
+		}
+		if t.Stamp, err = hex.DecodeString(ss); err != nil || len(t.Stamp) != sha256.Size {
+			return Token{}, fmt.Errorf("%w: remember token stamp", seshat.ErrCorruptRecord)
+		}
+	}
 	if _, ok := rec.Values["r"]; ok {
 		if err := decodeField(rec, "r", &rot); err != nil {
 			return Token{}, err
@@ -107,6 +117,9 @@ func (s *sessionStoreTokens) Put(ctx context.Context, selector string, t Token) 
 	vals := map[string]any{"h": hex.EncodeToString(t.Hash), "r": t.RotatedAt.UnixNano()}
 	if t.PrevHash != nil {
 		vals["p"] = hex.EncodeToString(t.PrevHash)
+	}
+	if t.Stamp != nil {
+		vals["s"] = hex.EncodeToString(t.Stamp)
 	}
 	rec := &seshat.Record{Values: make(map[string][]byte, len(vals)), Expires: t.Expires, UserID: RememberOwnerPrefix + t.UserID}
 	for k, v := range vals {

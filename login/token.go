@@ -42,6 +42,10 @@ type Token struct {
 	RotatedAt time.Time
 	// Expires is when the store must forget the token.
 	Expires time.Time
+	// Stamp is the SHA-256 of the user's Config.UserStamp when the token
+	// was issued (nil without UserStamp). A TokenStore keeps it as it
+	// keeps Hash.
+	Stamp []byte
 }
 
 // TokenStore keeps remember tokens by selector (a random, non-secret
@@ -198,6 +202,35 @@ func (flaskTokens) revokeUser(context.Context, string) error { return ErrNotRevo
 type storeTokens struct {
 	m     *Manager
 	store TokenStore
+	stamp func(ctx context.Context, userID string) (string, error) // Config.UserStamp
+}
+
+// userStamp returns the SHA-256 of id's current Config.UserStamp, or nil
+// without one.
+func (t *storeTokens) userStamp(ctx context.Context, id string) ([]byte, error) {
+	if t.stamp == nil {
+		return nil, nil
+	}
+	s, err := t.stamp(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("login: UserStamp: %w", err)
+	}
+	h := sha256.Sum256([]byte("seshat.login.stamp\x00" + s))
+	return h[:], nil
+}
+
+// sameAccount reports whether tok was issued to the account that holds its
+// user id now: always without UserStamp; with it, only when the token
+// recorded the user's current stamp.
+func (t *storeTokens) sameAccount(ctx context.Context, tok Token) (bool, error) {
+	if t.stamp == nil {
+		return true, nil
+	}
+	cur, err := t.userStamp(ctx, tok.UserID)
+	if err != nil {
+		return false, err
+	}
+	return len(tok.Stamp) == sha256.Size && subtle.ConstantTimeCompare(cur, tok.Stamp) == 1, nil
 }
 
 const (
@@ -232,8 +265,12 @@ func splitToken(v string) (sel, val string, ok bool) {
 }
 
 func (t *storeTokens) issue(ctx context.Context, id string, expires time.Time) (string, error) {
+	stamp, err := t.userStamp(ctx, id)
+	if err != nil {
+		return "", err
+	}
 	sel, val := random(selectorLen), random(validatorLen)
-	if err := t.store.Put(ctx, sel, Token{UserID: id, Hash: hashValidator(val), RotatedAt: t.m.cfg.Now(), Expires: expires}); err != nil {
+	if err := t.store.Put(ctx, sel, Token{UserID: id, Hash: hashValidator(val), RotatedAt: t.m.cfg.Now(), Expires: expires, Stamp: stamp}); err != nil {
 		return "", err
 	}
 	return sel + ":" + val, nil
@@ -262,11 +299,24 @@ func (t *storeTokens) use(ctx context.Context, v string) (string, string, time.T
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
+	// A token of another account that held this user id (deleted, its id
+	// reused) is retired: never honoured, and never taken for a theft
+	// that would revoke the new account's tokens.
+	same, err := t.sameAccount(ctx, tok)
+	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	if !same {
+		if err := t.store.Delete(ctx, sel); err != nil {
+			t.m.cfg.Logger.Error("login: deleting the remember token of a former account failed", "err", err.Error())
+		}
+		return "", "", time.Time{}, errBadToken
+	}
 	now := t.m.cfg.Now()
 	switch {
 	case subtle.ConstantTimeCompare(h, tok.Hash) == 1:
 		val := random(validatorLen)
-		next := Token{UserID: tok.UserID, Hash: hashValidator(val), PrevHash: tok.Hash, RotatedAt: now, Expires: tok.Expires}
+		next := Token{UserID: tok.UserID, Hash: hashValidator(val), PrevHash: tok.Hash, RotatedAt: now, Expires: tok.Expires, Stamp: tok.Stamp}
 		ok, err := t.store.Swap(ctx, sel, tok.Hash, next)
 		if err != nil {
 			return "", "", time.Time{}, fmt.Errorf("login: token store: %w", err)
