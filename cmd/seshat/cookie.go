@@ -43,9 +43,13 @@ var verifyCmd = &command{
 	name:    "verify",
 	summary: "verify a Flask cookie value and print its session",
 	usage: `usage: seshat verify [key options] [--salt S] [--max-age SECONDS] [--now UNIX] VALUE
+       seshat verify --sealed [key options] [--cookie-name NAME] [--max-age SECONDS] [--now UNIX] VALUE
 
 Checks VALUE's signature with every key and its age, then prints the session
 as Flask's compact tagged JSON. VALUE "-" reads the value from stdin.
+With --sealed, VALUE is a cookie a seshat Manager sealed (Config.EncryptCookie:
+AES-256-GCM, not Flask's format): it is opened with every key instead, and
+--cookie-name must be the cookie's name, which the seal binds.
 On failure it exits 1 and prints one line on stderr:
   seshat verify: bad signature    no key made this signature, or not a token
   seshat verify: expired          older than --max-age, or from the future
@@ -54,6 +58,8 @@ On failure it exits 1 and prints one line on stderr:
   --salt S        signer salt (default "cookie-session", Flask's)
   --max-age N     maximum age in seconds (default 2678400, Flask's 31 days)
   --now UNIX      the current time in Unix seconds (default the real clock)
+  --sealed        VALUE is sealed (Config.EncryptCookie), not signed
+  --cookie-name NAME  with --sealed, the session cookie's name (default "session")
 
 ` + keyOptionsHelp,
 	run: runVerify,
@@ -149,11 +155,15 @@ func runVerify(c *cli, cmd *command, args []string) int {
 		salt   string
 		maxAge int64
 		now    unixFlag
+		sealed bool
+		name   string
 	)
 	ko.register(fs)
 	fs.StringVar(&salt, "salt", seshat.DefaultSalt, "")
 	fs.Int64Var(&maxAge, "max-age", defaultMaxAge, "")
 	fs.Var(&now, "now", "")
+	fs.BoolVar(&sealed, "sealed", false, "")
+	fs.StringVar(&name, "cookie-name", "", "")
 	pos, status, ok := parse(c, cmd, fs, args)
 	if !ok {
 		return status
@@ -163,6 +173,12 @@ func runVerify(c *cli, cmd *command, args []string) int {
 	}
 	if maxAge < 0 {
 		return usageError(c, cmd, "--max-age must not be negative")
+	}
+	if sealed {
+		return verifySealed(c, cmd, &ko, name, maxAge, now, pos[0])
+	}
+	if name != "" {
+		return usageError(c, cmd, "--cookie-name goes with --sealed (a signed cookie does not bind its name)")
 	}
 	codec, status, ok := newCodec(c, cmd, &ko, salt)
 	if !ok {

@@ -10,6 +10,7 @@
 //
 //	seshat sign   [key options] [--salt S] [--at UNIX] < PAYLOAD
 //	seshat verify [key options] [--salt S] [--max-age SECONDS] [--now UNIX] VALUE
+//	seshat verify --sealed [key options] [--cookie-name NAME] [--max-age SECONDS] [--now UNIX] VALUE
 //	seshat decode VALUE
 //	seshat help [COMMAND]
 //
@@ -45,12 +46,22 @@
 // good but the payload does not decode (Flask: BadPayload, an HTTP 500 in a
 // Flask app).
 //
+// With --sealed, VALUE is a cookie a seshat Manager sealed with
+// Config.EncryptCookie (AES-256-GCM; not Flask's format, and Flask cannot
+// read it). verify opens it with every key, checks its age the same way and
+// prints the same output or the same three reasons; a cookie that does not
+// open under any key, or under the --cookie-name given (default "session":
+// the seal binds the cookie's name), is a "bad signature". --max-age must be
+// at least 1 there.
+//
 // # decode
 //
 // decode prints the session inside VALUE without checking its signature or
 // age, and says so on standard error ("seshat decode: signature not
 // verified"). It is for debugging; never trust its output. On a value it
-// cannot decode it exits 1 with "seshat decode: malformed".
+// cannot decode it exits 1 with "seshat decode: malformed". A sealed cookie
+// (Config.EncryptCookie) cannot be decoded without its keys: use verify
+// --sealed.
 //
 // For verify and decode, VALUE "-" reads the value from standard input, so a
 // live cookie need not appear in the process list.
