@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 
 	"github.com/seshat-go/seshat"
@@ -110,10 +111,49 @@ func encodeBytes(values map[string][]byte) []byte {
 // shapeOf counts the values of a valid blob and their bytes.
 func shapeOf(blob string) shape {
 	var sh shape
-	for rest := blob; len(rest) > 0; sh.n++ {
+	for rest := []byte(blob); len(rest) > 0; sh.n++ {
 		_, v, r, _ := next(rest)
 		sh.size += len(v)
 		rest = r
 	}
 	return sh
+}
+
+// encode, decode and merge are appendEncode, shard.decode and appendMerge
+// on strings. encode and merge append after bytes already in the arena,
+// and fail if they change them.
+func encode(values map[string][]byte) (string, shape) {
+	b, sp := appendEncode([]byte(arenaPrefix), values)
+	return string(checkPrefix(b)), sp
+}
+
+func decode(blob string, sp shape, buf []byte) (map[string][]byte, error) {
+	var sh shard
+	return sh.decode([]byte(blob), sp, buf)
+}
+
+func merge(blob string, ch *seshat.Change) (string, shape, error) {
+	// The blob lies in the arena, before what merge appends, which has
+	// room for some of it or none.
+	arena := slices.Grow(append([]byte(arenaPrefix), blob...), len(blob)/2)
+	b, sp, err := appendMerge(arena, arena[len(arenaPrefix):], ch)
+	if err != nil {
+		if len(b) != len(arena) {
+			panic("appendMerge failed without truncating what it appended")
+		}
+		return "", shape{}, err
+	}
+	if string(b[len(arenaPrefix):len(arena)]) != blob {
+		panic("appendMerge changed the record it merges")
+	}
+	return string(checkPrefix(b)[len(blob):]), sp, nil
+}
+
+const arenaPrefix = "other records"
+
+func checkPrefix(b []byte) []byte {
+	if !bytes.HasPrefix(b, []byte(arenaPrefix)) {
+		panic("append changed the arena before it")
+	}
+	return b[len(arenaPrefix):]
 }

@@ -6,15 +6,25 @@
 //
 // It implements every optional capability: Merge (atomic under the shard
 // lock, so concurrent requests that change different keys all persist),
-// Touch, the per-user index, Iterate and DeleteExpired. An expired record is
-// never returned; a background sweeper (Options.SweepInterval) frees them,
-// and Close stops it.
+// Touch, Take, the per-user index, Iterate and DeleteExpired. An expired
+// record is never returned; a background sweeper (Options.SweepInterval)
+// frees them, and Close stops it.
 //
-// Each session is kept as one compact, immutable string (length-prefixed
-// keys and tagged-JSON values) plus its expiry and owner, so an idle session
-// costs little more than its encoded values. A record's string is replaced,
-// never changed: Load hands out keys that are substrings of it and copies
-// only the values, the one part a caller can write to.
+// What holds the sessions contains no pointers, so that the garbage
+// collector has nothing to scan or mark however many are live. Each shard keeps its records in one
+// byte arena (the key, the owner, then length-prefixed keys and tagged-JSON
+// values), a slice of fixed-size slots (where a record lies in the arena,
+// its expiry, its shape) and a map from the 64-bit hash of a key to its
+// first slot; keys whose hashes collide are chained through their slots and
+// told apart by comparing the stored key bytes. A write appends the new
+// version of a record and leaves the old one as garbage; when garbage is
+// more than half of a shard's arena (and at least 64 KiB), the live
+// records are copied into a fresh arena, so writes stay amortized O(record
+// size) and an arena holds about twice its live bytes at most. Load copies
+// what it returns: the Record and its values are the caller's own, and its
+// value names are strings, shared with other Loads when the shard's small
+// cache of names holds them. Only the per-user index (sessions with an
+// owner) keeps strings.
 package memstore
 
 import (
@@ -22,8 +32,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
+	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -46,7 +56,10 @@ type Options struct {
 type Store struct {
 	shards [shardCount]shard
 	seed   maphash.Seed
-	now    func() time.Time
+	// hash replaces the seeded maphash of keys when set: tests make every
+	// key collide with it.
+	hash func(key string) uint64
+	now  func() time.Time
 
 	users   sync.Mutex
 	byUser  map[string]map[string]struct{}
@@ -55,23 +68,57 @@ type Store struct {
 	once    sync.Once
 }
 
+// shard holds the records whose key hashes to it. None of its containers
+// holds pointers but names, a few strings. Every access holds mu.
 type shard struct {
-	mu   sync.Mutex
-	recs map[string]entry
+	mu sync.Mutex
+	// idx maps the hash of a key to the first slot of its chain.
+	idx   map[uint64]uint32
+	slots []slot
+	// free is the first free slot + 1 (0: none); free slots chain through
+	// their next.
+	free uint32
+	used int // live and expired slots, not free ones
+	// arena holds the records, one after the other: key, owner, blob.
+	arena []byte
+	// garbage is how many bytes of arena no slot refers to any more.
+	garbage int
+	// names holds value names Load returned lately, to share them.
+	names [nameCache]string
+	// compactions counts compactions, for tests.
+	compactions int
 }
 
-// entry is kept by value in its shard's map, so a write allocates only its
-// blob; every access holds the shard lock.
-type entry struct {
-	blob    string // encoded values (see encode)
-	shape   shape
+// slot says where a record lies in its shard's arena and what it is. A free
+// slot has off -1.
+type slot struct {
+	off     int
 	expires int64 // unix nanoseconds
-	user    string
+	// The lengths of the key, the owner ("" for none) and the blob
+	// (encoded values, see appendEncode) that follow each other from off.
+	klen, ulen, blen uint32
+	// The shape of the blob: how many values it holds, their total size.
+	n, size uint32
+	// next is the next slot with the same key hash + 1 (0: none), or for
+	// a free slot the next free one + 1.
+	next uint32
 }
 
 // shape is how many values a blob holds and their total size, so that
 // decode sizes its map and copy without a first pass.
 type shape struct{ n, size int }
+
+// minGarbage is how many bytes of garbage a shard's arena keeps at least
+// before it is compacted: small shards are not copied at every write.
+const minGarbage = 64 << 10
+
+// nameCache is how many value names a shard keeps for Load to share.
+const nameCache = 32
+
+// maxNameCached is the longest value name kept in the cache.
+const maxNameCached = 64
+
+var errTooLarge = errors.New("memstore: a record's key, owner or values exceed 4 GiB")
 
 // New returns an empty store and starts its sweeper.
 func New(opts Options) *Store {
@@ -80,7 +127,7 @@ func New(opts Options) *Store {
 		s.now = time.Now
 	}
 	for i := range s.shards {
-		s.shards[i].recs = map[string]entry{}
+		s.shards[i].idx = map[uint64]uint32{}
 	}
 	interval := opts.SweepInterval
 	if interval == 0 {
@@ -95,35 +142,225 @@ func New(opts Options) *Store {
 	return s
 }
 
-func (s *Store) shard(key string) *shard {
-	return &s.shards[maphash.String(s.seed, key)%shardCount]
+// locate returns the hash of key and its shard.
+func (s *Store) locate(key string) (uint64, *shard) {
+	var h uint64
+	if s.hash != nil {
+		h = s.hash(key)
+	} else {
+		h = maphash.String(s.seed, key)
+	}
+	return h, &s.shards[h%shardCount]
 }
 
-// live reports whether the entry a map lookup found (ok) has not expired.
-func (s *Store) live(e entry, ok bool) bool { return ok && e.expires > s.now().UnixNano() }
+// hashBytes is the hash of a key stored in an arena.
+func (s *Store) hashBytes(key []byte) uint64 {
+	if s.hash != nil {
+		return s.hash(string(key))
+	}
+	return maphash.Bytes(s.seed, key)
+}
+
+// find returns the slot holding key, whose hash is h, or -1.
+func (sh *shard) find(h uint64, key string) int {
+	i, ok := sh.idx[h]
+	if !ok {
+		return -1
+	}
+	for {
+		sl := &sh.slots[i]
+		if string(sh.arena[sl.off:sl.off+int(sl.klen)]) == key {
+			return int(i)
+		}
+		if sl.next == 0 {
+			return -1
+		}
+		i = sl.next - 1
+	}
+}
+
+// key, user and blob return the parts of slot i's record. The bytes of a
+// record are never written over (a write appends to the arena, compaction
+// copies into a new one), but only the shard's lock keeps a slot current.
+func (sh *shard) key(i int) []byte {
+	sl := &sh.slots[i]
+	return sh.arena[sl.off : sl.off+int(sl.klen)]
+}
+
+func (sh *shard) user(i int) []byte {
+	sl := &sh.slots[i]
+	start := sl.off + int(sl.klen)
+	return sh.arena[start : start+int(sl.ulen)]
+}
+
+func (sh *shard) blob(i int) []byte {
+	sl := &sh.slots[i]
+	start := sl.off + int(sl.klen) + int(sl.ulen)
+	return sh.arena[start : start+int(sl.blen)]
+}
+
+// userOr returns the owner of slot i as a string: same when they are equal,
+// which costs no allocation.
+func (sh *shard) userOr(i int, same string) string {
+	if u := sh.user(i); string(u) != same {
+		return string(u)
+	}
+	return same
+}
+
+// begin appends the head of a new record (key and owner) to the arena and
+// returns where the record starts; the caller appends the blob and calls
+// commit, or truncates the arena back to the offset begin returned.
+func begin[U string | []byte](sh *shard, key string, user U) int {
+	off := len(sh.arena)
+	sh.arena = append(sh.arena, key...)
+	sh.arena = append(sh.arena, user...)
+	return off
+}
+
+// commit makes the record the arena holds from off (key of klen bytes,
+// owner of ulen, then a blob of shape sp up to the arena's end) the one of
+// slot i, or of a new slot chained under h when i < 0. The record i held
+// becomes garbage.
+func (sh *shard) commit(h uint64, i, off, klen, ulen int, sp shape, expires int64) error {
+	blen := len(sh.arena) - off - klen - ulen
+	if uint64(max(klen, ulen, blen)) > math.MaxUint32 {
+		sh.arena = sh.arena[:off]
+		return errTooLarge
+	}
+	sl := slot{off: off, expires: expires, klen: uint32(klen), ulen: uint32(ulen), blen: uint32(blen), n: uint32(sp.n), size: uint32(sp.size)}
+	if i >= 0 {
+		old := &sh.slots[i]
+		sh.garbage += recordLen(old)
+		sl.next = old.next
+		*old = sl
+		return nil
+	}
+	if sh.free != 0 {
+		i = int(sh.free - 1)
+		sh.free = sh.slots[i].next
+		sh.slots[i] = sl
+	} else {
+		i = len(sh.slots)
+		sh.slots = append(sh.slots, sl)
+	}
+	if head, ok := sh.idx[h]; ok {
+		sh.slots[i].next = head + 1
+	}
+	sh.idx[h] = uint32(i)
+	sh.used++
+	return nil
+}
+
+func recordLen(sl *slot) int { return int(sl.klen) + int(sl.ulen) + int(sl.blen) }
+
+// remove frees slot i, whose key hashes to h.
+func (sh *shard) remove(h uint64, i int) {
+	sl := sh.slots[i]
+	sh.garbage += recordLen(&sl)
+	if head := sh.idx[h]; int(head) == i {
+		if sl.next == 0 {
+			delete(sh.idx, h)
+		} else {
+			sh.idx[h] = sl.next - 1
+		}
+	} else {
+		for p := head; ; {
+			ps := &sh.slots[p]
+			if int(ps.next)-1 == i {
+				ps.next = sl.next
+				break
+			}
+			p = ps.next - 1
+		}
+	}
+	sh.slots[i] = slot{off: -1, next: sh.free}
+	sh.free = uint32(i + 1)
+	sh.used--
+}
+
+// compact copies the live records into a fresh arena once garbage is more
+// than half of the arena and at least minGarbage, so that each byte a
+// write leaves behind is copied at most about once. An empty shard lets go
+// of its slots and its index too.
+func (sh *shard) compact() {
+	if sh.garbage < minGarbage || sh.garbage <= len(sh.arena)/2 {
+		return
+	}
+	sh.compactions++
+	if sh.used == 0 {
+		sh.idx, sh.slots, sh.free, sh.arena, sh.garbage = map[uint64]uint32{}, nil, 0, nil, 0
+		return
+	}
+	// Room for as much garbage again as triggers the next compaction, so
+	// that the arena is not copied to grow in between.
+	live := len(sh.arena) - sh.garbage
+	arena := make([]byte, 0, 2*live+minGarbage)
+	for i := range sh.slots {
+		sl := &sh.slots[i]
+		if sl.off < 0 {
+			continue
+		}
+		off := len(arena)
+		arena = append(arena, sh.arena[sl.off:sl.off+recordLen(sl)]...)
+		sl.off = off
+	}
+	sh.arena, sh.garbage = arena, 0
+}
+
+// name returns a value name as a string, shared with earlier Loads from
+// the shard's cache when it holds it: strings cannot be changed, and the
+// sessions of an app mostly hold the same few names. A name has two places
+// in the cache; a new one takes the first and moves what was there to the
+// second.
+func (sh *shard) name(b []byte) string {
+	if len(b) == 0 || len(b) > maxNameCached {
+		return string(b)
+	}
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	first, second := &sh.names[h%nameCache], &sh.names[(h>>16)%nameCache]
+	if *first == string(b) {
+		return *first
+	}
+	if *second == string(b) {
+		return *second
+	}
+	*second, *first = *first, string(b)
+	return *first
+}
 
 // Load returns the record under key, or seshat.ErrNoRecord.
 func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
-	sh := s.shard(key)
+	now := s.now().UnixNano()
+	h, sh := s.locate(key)
 	sh.mu.Lock()
-	e, ok := sh.recs[key]
-	sh.mu.Unlock()
-	if !s.live(e, ok) {
+	i := sh.find(h, key)
+	if i < 0 || sh.slots[i].expires <= now {
+		sh.mu.Unlock()
 		return nil, seshat.ErrNoRecord
 	}
+	sl := sh.slots[i]
 	var rec *seshat.Record
 	var buf []byte
-	if e.shape.size <= smallValues {
+	if sl.size <= smallValues {
 		both := new(recordWithValues)
 		rec, buf = &both.rec, both.values[:0]
 	} else {
 		rec = new(seshat.Record)
 	}
-	values, err := decode(e.blob, e.shape, buf)
+	values, err := sh.decode(sh.blob(i), shape{int(sl.n), int(sl.size)}, buf)
+	var user string
+	if sl.ulen > 0 {
+		user = string(sh.user(i))
+	}
+	sh.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	*rec = seshat.Record{Values: values, Expires: time.Unix(0, e.expires), UserID: e.user}
+	*rec = seshat.Record{Values: values, Expires: time.Unix(0, sl.expires), UserID: user}
 	return rec, nil
 }
 
@@ -140,74 +377,99 @@ type recordWithValues struct {
 
 // Save replaces the record under key.
 func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error {
-	blob, shape := encode(rec.Values)
-	e := entry{blob: blob, shape: shape, expires: rec.Expires.UnixNano(), user: rec.UserID}
-	sh := s.shard(key)
+	h, sh := s.locate(key)
 	sh.mu.Lock()
-	old := sh.recs[key] // the zero entry, without owner, when there is none
-	sh.recs[key] = e
+	i := sh.find(h, key)
+	var oldUser string
+	if i >= 0 {
+		oldUser = sh.userOr(i, rec.UserID)
+	}
+	off := begin(sh, key, rec.UserID)
+	var sp shape
+	sh.arena, sp = appendEncode(sh.arena, rec.Values)
+	err := sh.commit(h, i, off, len(key), len(rec.UserID), sp, rec.Expires.UnixNano())
+	sh.compact()
 	sh.mu.Unlock()
-	s.reindex(key, old.user, e.user)
+	if err != nil {
+		return err
+	}
+	s.reindex(key, oldUser, rec.UserID)
 	return nil
 }
 
 // Delete removes the record under key.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	sh := s.shard(key)
+	h, sh := s.locate(key)
 	sh.mu.Lock()
-	old := sh.recs[key]
-	delete(sh.recs, key)
+	i := sh.find(h, key)
+	var oldUser string
+	if i >= 0 {
+		oldUser = sh.userOr(i, "")
+		sh.remove(h, i)
+		sh.compact()
+	}
 	sh.mu.Unlock()
-	s.unindex(key, old.user)
+	s.unindex(key, oldUser)
 	return nil
 }
 
 // Merge applies ch atomically under the session's shard lock.
 func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error {
-	sh := s.shard(key)
+	now := s.now().UnixNano()
+	h, sh := s.locate(key)
 	sh.mu.Lock()
-	old, had := sh.recs[key]
-	live := s.live(old, had)
+	i := sh.find(h, key)
+	live := i >= 0 && sh.slots[i].expires > now
 	if !live && !ch.Create {
 		sh.mu.Unlock()
 		return seshat.ErrSessionGone
 	}
-	e := entry{expires: ch.Expires.UnixNano()}
-	if live {
-		var err error
-		if e.blob, e.shape, err = merge(old.blob, ch); err != nil {
-			sh.mu.Unlock()
-			return err
-		}
-		e.user = old.user
-	} else {
-		e.blob, e.shape = encode(ch.Set)
+	var oldUser, user string
+	if i >= 0 {
+		oldUser = sh.userOr(i, ch.UserID)
 	}
 	if ch.SetUser {
-		e.user = ch.UserID
+		user = ch.UserID
+	} else if live {
+		user = oldUser
 	}
-	user := e.user
-	sh.recs[key] = e
+	off := begin(sh, key, user)
+	var sp shape
+	var err error
+	if live {
+		sh.arena, sp, err = appendMerge(sh.arena, sh.blob(i), ch)
+	} else {
+		sh.arena, sp = appendEncode(sh.arena, ch.Set)
+	}
+	if err == nil {
+		err = sh.commit(h, i, off, len(key), len(user), sp, ch.Expires.UnixNano())
+	} else {
+		sh.arena = sh.arena[:off]
+	}
+	sh.compact()
 	sh.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	// The index still lists an expired record's owner until the sweeper
 	// runs: unlist it when its replacement has another owner.
-	if !live || old.user != user {
-		s.reindex(key, old.user, user)
+	if !live || oldUser != user {
+		s.reindex(key, oldUser, user)
 	}
 	return nil
 }
 
 // Touch moves the expiry of the record under key.
 func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error {
-	sh := s.shard(key)
+	now := s.now().UnixNano()
+	h, sh := s.locate(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e, ok := sh.recs[key]
-	if !s.live(e, ok) {
+	i := sh.find(h, key)
+	if i < 0 || sh.slots[i].expires <= now {
 		return seshat.ErrNoRecord
 	}
-	e.expires = expires.UnixNano()
-	sh.recs[key] = e
+	sh.slots[i].expires = expires.UnixNano()
 	return nil
 }
 
@@ -257,12 +519,13 @@ func (s *Store) userKeys(user string) []string {
 // ListByUser returns the live sessions owned by userID.
 func (s *Store) ListByUser(ctx context.Context, userID string) ([]seshat.SessionInfo, error) {
 	var out []seshat.SessionInfo
+	now := s.now().UnixNano()
 	for _, k := range s.userKeys(userID) {
-		sh := s.shard(k)
+		h, sh := s.locate(k)
 		sh.mu.Lock()
-		e, ok := sh.recs[k]
-		if s.live(e, ok) && e.user == userID {
-			out = append(out, seshat.SessionInfo{Key: k, UserID: userID, Expires: time.Unix(0, e.expires)})
+		i := sh.find(h, k)
+		if i >= 0 && sh.slots[i].expires > now && string(sh.user(i)) == userID {
+			out = append(out, seshat.SessionInfo{Key: k, UserID: userID, Expires: time.Unix(0, sh.slots[i].expires)})
 		}
 		sh.mu.Unlock()
 	}
@@ -272,15 +535,17 @@ func (s *Store) ListByUser(ctx context.Context, userID string) ([]seshat.Session
 // RevokeUser deletes every session of userID.
 func (s *Store) RevokeUser(ctx context.Context, userID string) (int, error) {
 	n := 0
+	now := s.now().UnixNano()
 	for _, k := range s.userKeys(userID) {
-		sh := s.shard(k)
+		h, sh := s.locate(k)
 		sh.mu.Lock()
-		e, ok := sh.recs[k]
-		if ok && e.user == userID {
-			delete(sh.recs, k)
-			if s.live(e, true) {
+		i := sh.find(h, k)
+		if i >= 0 && string(sh.user(i)) == userID {
+			if sh.slots[i].expires > now {
 				n++
 			}
+			sh.remove(h, i)
+			sh.compact()
 		}
 		sh.mu.Unlock()
 		s.unindex(k, userID)
@@ -292,11 +557,12 @@ func (s *Store) RevokeUser(ctx context.Context, userID string) (int, error) {
 func (s *Store) Iterate(ctx context.Context, fn func(seshat.SessionInfo) error) error {
 	for i := range s.shards {
 		sh := &s.shards[i]
+		now := s.now().UnixNano()
 		sh.mu.Lock()
-		infos := make([]seshat.SessionInfo, 0, len(sh.recs))
-		for k, e := range sh.recs {
-			if s.live(e, true) {
-				infos = append(infos, seshat.SessionInfo{Key: k, UserID: e.user, Expires: time.Unix(0, e.expires)})
+		infos := make([]seshat.SessionInfo, 0, sh.used)
+		for j := range sh.slots {
+			if sl := &sh.slots[j]; sl.off >= 0 && sl.expires > now {
+				infos = append(infos, seshat.SessionInfo{Key: string(sh.key(j)), UserID: string(sh.user(j)), Expires: time.Unix(0, sl.expires)})
 			}
 		}
 		sh.mu.Unlock()
@@ -318,18 +584,23 @@ func (s *Store) DeleteExpired(ctx context.Context) (int, error) {
 	for i := range s.shards {
 		sh := &s.shards[i]
 		var gone []keyUser
+		now := s.now().UnixNano()
 		sh.mu.Lock()
-		for k, e := range sh.recs {
-			if !s.live(e, true) {
-				delete(sh.recs, k)
-				gone = append(gone, keyUser{k, e.user})
+		for j := range sh.slots {
+			if sl := &sh.slots[j]; sl.off >= 0 && sl.expires <= now {
+				k := sh.key(j)
+				if sl.ulen > 0 {
+					gone = append(gone, keyUser{string(k), string(sh.user(j))})
+				}
+				sh.remove(s.hashBytes(k), j)
+				n++
 			}
 		}
+		sh.compact()
 		sh.mu.Unlock()
 		for _, g := range gone {
 			s.unindex(g.key, g.user)
 		}
-		n += len(gone)
 	}
 	return n, nil
 }
@@ -358,34 +629,34 @@ func (s *Store) Close() error {
 // keyUser is a store key and its owner, to unindex after the shard lock.
 type keyUser struct{ key, user string }
 
-// encode packs values as uvarint(len key) key uvarint(len value) value...
-func encode(values map[string][]byte) (string, shape) {
+// appendEncode appends values to dst as uvarint(len key) key
+// uvarint(len value) value...
+func appendEncode(dst []byte, values map[string][]byte) ([]byte, shape) {
 	n, sh := 0, shape{n: len(values)}
 	for k, v := range values {
 		n += entrySize(len(k), len(v))
 		sh.size += len(v)
 	}
-	var b strings.Builder
-	b.Grow(n)
+	dst = slices.Grow(dst, n)
 	for k, v := range values {
-		writeHead(&b, k, len(v))
-		b.Write(v)
+		dst = appendHead(dst, k, len(v))
+		dst = append(dst, v...)
 	}
-	return b.String(), sh
+	return dst, sh
 }
 
 var errCorrupt = errors.New("memstore: corrupt record")
 
-// decode returns the values of a record as the caller's own: the keys are
-// substrings of the immutable blob, and the values share one fresh copy of
-// their bytes, each capped at its length so that an append by the caller
-// reallocates instead of overwriting the next value. The copy goes into buf
-// when it has room. sh sizes the map and the copy; a wrong shape costs
-// allocations, not correctness.
-func decode(blob string, sh shape, buf []byte) (map[string][]byte, error) {
-	values := make(map[string][]byte, sh.n)
-	if cap(buf) < sh.size {
-		buf = make([]byte, 0, sh.size)
+// decode returns the values of a record as the caller's own: the values
+// share one fresh copy of their bytes, each capped at its length so that an
+// append by the caller reallocates instead of overwriting the next value,
+// and the keys are new strings or ones the shard's name cache shares. The
+// copy goes into buf when it has room. sh sizes the map and the copy; a
+// wrong shape costs allocations, not correctness.
+func (sh *shard) decode(blob []byte, sp shape, buf []byte) (map[string][]byte, error) {
+	values := make(map[string][]byte, sp.n)
+	if cap(buf) < sp.size {
+		buf = make([]byte, 0, sp.size)
 	}
 	for rest := blob; len(rest) > 0; {
 		k, v, r, ok := next(rest)
@@ -394,7 +665,7 @@ func decode(blob string, sh shape, buf []byte) (map[string][]byte, error) {
 		}
 		start := len(buf)
 		buf = append(buf, v...)
-		values[k] = buf[start:len(buf):len(buf)]
+		values[sh.name(k)] = buf[start:len(buf):len(buf)]
 		rest = r
 	}
 	return values, nil
@@ -402,7 +673,7 @@ func decode(blob string, sh shape, buf []byte) (map[string][]byte, error) {
 
 // next splits the first key and value off a record; ok is false when b
 // does not start with a whole entry.
-func next(b string) (k, v, rest string, ok bool) {
+func next(b []byte) (k, v, rest []byte, ok bool) {
 	// A key and a value under 128 bytes each: one-byte lengths.
 	if len(b) > 1 && b[0] < 0x80 && int(b[0]) < len(b)-1 {
 		kl := int(b[0])
@@ -418,45 +689,24 @@ func next(b string) (k, v, rest string, ok bool) {
 
 // field splits one length-prefixed field off b. The one-byte length of a
 // key or value under 128 bytes is read without a call.
-func field(b string) (f, rest string, ok bool) {
+func field(b []byte) (f, rest []byte, ok bool) {
 	l, n := uint64(0), 1
 	if len(b) > 0 && b[0] < 0x80 {
 		l = uint64(b[0])
-	} else if l, n = uvarintLong(b); n <= 0 {
-		return "", "", false
+	} else if l, n = binary.Uvarint(b); n <= 0 {
+		return nil, nil, false
 	}
 	if uint64(len(b)-n) < l {
-		return "", "", false
+		return nil, nil, false
 	}
 	return b[n : n+int(l)], b[n+int(l):], true
 }
 
-// uvarintLong is binary.Uvarint for a string.
-func uvarintLong(s string) (uint64, int) {
-	var x uint64
-	var shift uint
-	for i := 0; i < len(s); i++ {
-		if i == binary.MaxVarintLen64 {
-			return 0, -(i + 1) // overflow
-		}
-		c := s[i]
-		if c < 0x80 {
-			if i == binary.MaxVarintLen64-1 && c > 1 {
-				return 0, -(i + 1) // overflow
-			}
-			return x | uint64(c)<<shift, i + 1
-		}
-		x |= uint64(c&0x7f) << shift
-		shift += 7
-	}
-	return 0, 0
-}
-
-// merge returns a new record: blob without the keys ch deletes or sets,
-// then ch's values. It works on the encoded form, so a write costs one
-// allocation however many keys the session holds: the entries it keeps are
-// copied as they are.
-func merge(blob string, ch *seshat.Change) (string, shape, error) {
+// appendMerge appends a new record to dst: blob without the keys ch
+// deletes or sets, then ch's values. It works on the encoded form: the
+// entries it keeps are copied as they are. blob may lie in dst's array
+// before len(dst).
+func appendMerge(dst, blob []byte, ch *seshat.Change) ([]byte, shape, error) {
 	// ch.Set is ranged over once, into a stack array while it is small (a
 	// request sets a key or two): each range over a map costs more than
 	// comparing a key with a few others.
@@ -467,25 +717,25 @@ func merge(blob string, ch *seshat.Change) (string, shape, error) {
 		size += entrySize(len(k), len(v))
 		sh.size += len(v)
 	}
-	var out strings.Builder
-	out.Grow(size)
+	start := len(dst)
+	dst = slices.Grow(dst, size)
 	for rest := blob; len(rest) > 0; {
 		k, v, r, ok := next(rest)
 		if !ok {
-			return "", shape{}, errCorrupt
+			return dst[:start], shape{}, errCorrupt
 		}
 		if !replaced(k, sets, ch) {
-			out.WriteString(rest[:len(rest)-len(r)])
+			dst = append(dst, rest[:len(rest)-len(r)]...)
 			sh.n++
 			sh.size += len(v)
 		}
 		rest = r
 	}
 	for _, e := range sets {
-		writeHead(&out, e.k, len(e.v))
-		out.Write(e.v)
+		dst = appendHead(dst, e.k, len(e.v))
+		dst = append(dst, e.v...)
 	}
-	return out.String(), sh, nil
+	return dst, sh, nil
 }
 
 // smallSet is how many keys of a Change's Set merge keeps on the stack and
@@ -499,17 +749,22 @@ type setEntry struct {
 }
 
 // replaced reports whether ch sets or deletes k; sets holds ch.Set.
-func replaced(k string, sets []setEntry, ch *seshat.Change) bool {
+func replaced(k []byte, sets []setEntry, ch *seshat.Change) bool {
 	if len(sets) <= smallSet {
 		for _, e := range sets {
-			if e.k == k {
+			if e.k == string(k) {
 				return true
 			}
 		}
-	} else if _, ok := ch.Set[k]; ok {
+	} else if _, ok := ch.Set[string(k)]; ok {
 		return true
 	}
-	return slices.Contains(ch.Delete, k)
+	for _, d := range ch.Delete {
+		if d == string(k) {
+			return true
+		}
+	}
+	return false
 }
 
 // entrySize is the encoded size of one key and value.
@@ -525,13 +780,12 @@ func uvarintLen(n int) int {
 	return l
 }
 
-// writeHead writes what precedes a value's bytes: the key's length, the key
-// and the value's length.
-func writeHead(b *strings.Builder, k string, vlen int) {
-	var tmp [binary.MaxVarintLen64]byte
-	b.Write(binary.AppendUvarint(tmp[:0], uint64(len(k))))
-	b.WriteString(k)
-	b.Write(binary.AppendUvarint(tmp[:0], uint64(vlen)))
+// appendHead appends what precedes a value's bytes: the key's length, the
+// key and the value's length.
+func appendHead(dst []byte, k string, vlen int) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(k)))
+	dst = append(dst, k...)
+	return binary.AppendUvarint(dst, uint64(vlen))
 }
 
 var (

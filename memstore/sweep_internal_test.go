@@ -12,7 +12,7 @@ func (s *Store) stored() int {
 	n := 0
 	for i := range s.shards {
 		s.shards[i].mu.Lock()
-		n += len(s.shards[i].recs)
+		n += s.shards[i].used
 		s.shards[i].mu.Unlock()
 	}
 	return n
