@@ -11,11 +11,11 @@
 // frees them, and Close stops it.
 //
 // What holds the sessions contains no pointers, so that the garbage
-// collector has nothing to scan or mark however many are live. Each shard keeps its records in one
-// byte arena (the key, the owner, then length-prefixed keys and tagged-JSON
-// values), a slice of fixed-size slots (where a record lies in the arena,
-// its expiry, its shape) and a map from the 64-bit hash of a key to its
-// first slot; keys whose hashes collide are chained through their slots and
+// collector has nothing to scan or mark however many are live. Each shard
+// keeps its records in one byte arena (the key, the owner, then
+// length-prefixed keys and tagged-JSON values), a slice of fixed-size slots
+// (where a record lies in the arena, its expiry, its shape) and a map from
+// the 64-bit hash of a key to its first slot; keys whose hashes collide are chained through their slots and
 // told apart by comparing the stored key bytes. A write appends the new
 // version of a record and leaves the old one as garbage; when garbage is
 // more than half of a shard's arena (and at least 64 KiB), the live
