@@ -179,6 +179,15 @@ func (sh *shard) find(h uint64, key string) int {
 	}
 }
 
+// findLive is find for a record that has not expired at now (unix
+// nanoseconds): -1 when there is none or it has expired.
+func (sh *shard) findLive(h uint64, key string, now int64) int {
+	if i := sh.find(h, key); i >= 0 && sh.slots[i].expires > now {
+		return i
+	}
+	return -1
+}
+
 // key, user and blob return the parts of slot i's record. The bytes of a
 // record are never written over (a write appends to the arena, compaction
 // copies into a new one), but only the shard's lock keeps a slot current.
@@ -222,6 +231,22 @@ func begin[U string | []byte](sh *shard, key string, user U) int {
 // owner of ulen, then a blob of shape sp up to the arena's end) the one of
 // slot i, or of a new slot chained under h when i < 0. The record i held
 // becomes garbage.
+// rewrite replaces the live record of slot i (key hashes to h) with one
+// that has owner user, ch applied to its values and expiry expires; on an
+// error the arena is left as it was.
+func rewrite[U string | []byte](sh *shard, h uint64, i int, key string, user U, ch *seshat.Change, expires int64) error {
+	off := begin(sh, key, user)
+	var (
+		sp  shape
+		err error
+	)
+	if sh.arena, sp, err = appendMerge(sh.arena, sh.blob(i), ch); err != nil {
+		sh.arena = sh.arena[:off]
+		return err
+	}
+	return sh.commit(h, i, off, len(key), len(user), sp, expires)
+}
+
 func (sh *shard) commit(h uint64, i, off, klen, ulen int, sp shape, expires int64) error {
 	blen := len(sh.arena) - off - klen - ulen
 	if uint64(max(klen, ulen, blen)) > math.MaxUint32 {
@@ -337,8 +362,8 @@ func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
 	now := s.now().UnixNano()
 	h, sh := s.locate(key)
 	sh.mu.Lock()
-	i := sh.find(h, key)
-	if i < 0 || sh.slots[i].expires <= now {
+	i := sh.findLive(h, key, now)
+	if i < 0 {
 		sh.mu.Unlock()
 		return nil, seshat.ErrNoRecord
 	}
@@ -433,18 +458,14 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 	} else if live {
 		user = oldUser
 	}
-	off := begin(sh, key, user)
-	var sp shape
 	var err error
 	if live {
-		sh.arena, sp, err = appendMerge(sh.arena, sh.blob(i), ch)
+		err = rewrite(sh, h, i, key, user, ch, ch.Expires.UnixNano())
 	} else {
+		off := begin(sh, key, user)
+		var sp shape
 		sh.arena, sp = appendEncode(sh.arena, ch.Set)
-	}
-	if err == nil {
 		err = sh.commit(h, i, off, len(key), len(user), sp, ch.Expires.UnixNano())
-	} else {
-		sh.arena = sh.arena[:off]
 	}
 	sh.compact()
 	sh.mu.Unlock()
@@ -465,8 +486,8 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	h, sh := s.locate(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i := sh.find(h, key)
-	if i < 0 || sh.slots[i].expires <= now {
+	i := sh.findLive(h, key, now)
+	if i < 0 {
 		return seshat.ErrNoRecord
 	}
 	sh.slots[i].expires = expires.UnixNano()
@@ -523,8 +544,8 @@ func (s *Store) ListByUser(ctx context.Context, userID string) ([]seshat.Session
 	for _, k := range s.userKeys(userID) {
 		h, sh := s.locate(k)
 		sh.mu.Lock()
-		i := sh.find(h, k)
-		if i >= 0 && sh.slots[i].expires > now && string(sh.user(i)) == userID {
+		i := sh.findLive(h, k, now)
+		if i >= 0 && string(sh.user(i)) == userID {
 			out = append(out, seshat.SessionInfo{Key: k, UserID: userID, Expires: time.Unix(0, sh.slots[i].expires)})
 		}
 		sh.mu.Unlock()

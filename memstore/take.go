@@ -18,8 +18,8 @@ func (s *Store) Take(ctx context.Context, key, name string) ([]byte, bool, error
 	h, sh := s.locate(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i := sh.find(h, key)
-	if i < 0 || sh.slots[i].expires <= now {
+	i := sh.findLive(h, key, now)
+	if i < 0 {
 		return nil, false, nil
 	}
 	for rest := sh.blob(i); len(rest) > 0; {
@@ -29,15 +29,7 @@ func (s *Store) Take(ctx context.Context, key, name string) ([]byte, bool, error
 		}
 		if string(k) == name {
 			v = bytes.Clone(v)
-			sl := sh.slots[i]
-			off := begin(sh, key, sh.user(i))
-			var sp shape
-			var err error
-			if sh.arena, sp, err = appendMerge(sh.arena, sh.blob(i), &seshat.Change{Delete: []string{name}}); err != nil {
-				sh.arena = sh.arena[:off]
-				return nil, false, err
-			}
-			if err := sh.commit(h, i, off, len(key), int(sl.ulen), sp, sl.expires); err != nil {
+			if err := rewrite(sh, h, i, key, sh.user(i), &seshat.Change{Delete: []string{name}}, sh.slots[i].expires); err != nil {
 				return nil, false, err
 			}
 			sh.compact()
