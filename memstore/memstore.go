@@ -227,10 +227,6 @@ func begin[U string | []byte](sh *shard, key string, user U) int {
 	return off
 }
 
-// commit makes the record the arena holds from off (key of klen bytes,
-// owner of ulen, then a blob of shape sp up to the arena's end) the one of
-// slot i, or of a new slot chained under h when i < 0. The record i held
-// becomes garbage.
 // rewrite replaces the live record of slot i (key hashes to h) with one
 // that has owner user, ch applied to its values and expiry expires; on an
 // error the arena is left as it was.
@@ -247,6 +243,10 @@ func rewrite[U string | []byte](sh *shard, h uint64, i int, key string, user U, 
 	return sh.commit(h, i, off, len(key), len(user), sp, expires)
 }
 
+// commit makes the record the arena holds from off (key of klen bytes,
+// owner of ulen, then a blob of shape sp up to the arena's end) the one of
+// slot i, or of a new slot chained under h when i < 0. The record i held
+// becomes garbage.
 func (sh *shard) commit(h uint64, i, off, klen, ulen int, sp shape, expires int64) error {
 	blen := len(sh.arena) - off - klen - ulen
 	if uint64(max(klen, ulen, blen)) > math.MaxUint32 {
