@@ -31,7 +31,28 @@ func Unmarshal(data []byte) (any, error) {
 	if v, ok := unmarshalScalar(data); ok {
 		return v, nil
 	}
+	if v, ok := unmarshalPlainString(data); ok {
+		return v, nil
+	}
 	return unmarshal(data, true)
+}
+
+// unmarshalPlainString reads a document that is exactly one string of
+// printable ASCII without escapes, as most stored session values are (ids,
+// tokens, names), with one allocation for the result and without the
+// decoder. Anything else is left to the decoder (ok false).
+func unmarshalPlainString(data []byte) (v any, ok bool) {
+	n := len(data)
+	if n < 2 || data[0] != '"' || data[n-1] != '"' {
+		return nil, false
+	}
+	body := data[1 : n-1]
+	for _, c := range body {
+		if !plainByte[c] { // a quote, a backslash, a control or non-ASCII byte
+			return nil, false
+		}
+	}
+	return string(body), true
 }
 
 // unmarshalScalar reads a document that is exactly true, false, null or an

@@ -240,14 +240,34 @@ func TestUnmarshalScalarFastPath(t *testing.T) {
 		"1.0", "1e5", "1E5", "-1.5e3", "0x1", "1_0", "12a", "123456789012345678", "-123456789012345678",
 		"999999999999999999", "1234567890123456789", "-1234567890123456789", "9223372036854775807",
 		"9223372036854775808", "-9223372036854775808", "-9223372036854775809", "true", "false", "null",
-		"true ", " true", "tru", "truee", "True", "nulL", "NaN", "-Infinity", "Infinity", `"x"`, "[]", "{}"}
+		"true ", " true", "tru", "truee", "True", "nulL", "NaN", "-Infinity", "Infinity", `"x"`, "[]", "{}",
+		// Strings: the plain ones skip the decoder, the rest must not.
+		`""`, `"`, `"""`, `"a"b"`, `"a\"`, `"a\"b"`, `"\u0041"`, `"\n"`, "\"a\x00\"", "\"a\x1f\"", "\"\x7f\"",
+		"\"\xc3\xa9\"", "\"\xff\"", "\"\xed\xa0\x80\"", ` "a"`, `"a" `, `"a"x`, `x"a"`, `"~ !#$%&'()*+,-./0123456789:;<=>?@[]^_{|}"`,
+		`"3f786850e387550fdab836ed7e6dc881de23001b"`, `{" t":"x"}`, `["a"]`}
 	for _, in := range inputs {
-		got, gerr := Unmarshal([]byte(in))
-		want, werr := unmarshal([]byte(in), true)
-		if (gerr == nil) != (werr == nil) || fmt.Sprintf("%T %#v", got, got) != fmt.Sprintf("%T %#v", want, want) {
-			t.Fatalf("Unmarshal(%q) = %#v, %v; decoder %#v, %v", in, got, gerr, want, werr)
-		}
+		checkFastPaths(t, []byte(in))
 	}
+}
+
+// checkFastPaths fails when Unmarshal's fast paths read data differently
+// from the decoder.
+func checkFastPaths(t *testing.T, data []byte) {
+	t.Helper()
+	got, gerr := Unmarshal(data)
+	want, werr := unmarshal(data, true)
+	if (gerr == nil) != (werr == nil) || fmt.Sprintf("%T %#v", got, got) != fmt.Sprintf("%T %#v", want, want) {
+		t.Fatalf("Unmarshal(%q) = %#v, %v; decoder %#v, %v", data, got, gerr, want, werr)
+	}
+}
+
+// FuzzUnmarshalFastPaths compares Unmarshal, with its scalar and plain-string
+// shortcuts, with the decoder alone on any input.
+func FuzzUnmarshalFastPaths(f *testing.F) {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"\u00e9"`, "\"\xc3\xa9\"", `42`, `-0`, `true`, `""`, `"a`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(checkFastPaths)
 }
 
 // Arrays and objects are collected on the stack up to smallArray and
