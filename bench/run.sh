@@ -5,7 +5,8 @@
 # request; heap per idle session. Several rounds, contenders in a rotated
 # order each round, so each ratio is a median of ratios taken minutes apart.
 #
-#   bench/run.sh                 # defaults: 3 rounds of 5 s per route, 10-14 min
+#   bench/run.sh                 # defaults: 3 rounds of 5 s per route, paired, ~20 min
+#   PAIRED=0 bench/run.sh        # baseline once per round: 10-14 min
 #   QUICK=1 bench/run.sh         # smoke test: 1 round of 1 s per route, ~2 min
 #   CONTENDERS="seshat-cookie scs-memstore" ROUNDS=5 bench/run.sh
 #
@@ -14,11 +15,15 @@
 # docs/benchmarks.png (OUT_TSV, OUT_MD, OUT_PNG change those paths).
 #
 # Settings (environment): ROUNDS (3), DURATION (wrk -d per route, 5s),
+# PAIRED (1: the baseline is measured on each route just before each
+# contender, from a baseline server that stays up for the round, so that
+# each ratio compares two runs seconds apart and a shared machine's drift
+# over minutes cancels out; 0: once, first in each round),
 # UNTOUCHED_DURATION (2s: the /untouched run that counts round trips of a
 # request that never touches its session, round 1 only, store contenders
 # only), THREADS (-t, 2), CONNECTIONS (-c, 32), CONTENDERS (space-separated,
-# default all; baseline is always measured first in each round), BUDGET
-# (seconds for the whole script, 1200: a contender that would not fit is
+# default all; the baseline is always measured, see PAIRED), BUDGET
+# (seconds for the whole script, 1500: a contender that would not fit is
 # recorded as skipped), REDIS_ADDR (empty: start a private redis-server on a
 # free loopback port, so INFO commandstats counts only this benchmark's
 # commands; set it to use an existing server), PG_URL
@@ -46,7 +51,8 @@ DURATION=${DURATION:-5s}
 UNTOUCHED_DURATION=${UNTOUCHED_DURATION:-2s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-32}
-BUDGET=${BUDGET:-1200}
+BUDGET=${BUDGET:-1500}
+PAIRED=${PAIRED:-1}
 REDIS_ADDR=${REDIS_ADDR:-}
 PG_URL=${PG_URL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PYTHON=${PYTHON:-python3}
@@ -82,6 +88,8 @@ per_conn=$((CONNECTIONS / THREADS))
 mkdir -p "${XDG_CACHE_HOME:-$HOME/.cache}/seshat-bench"
 tmp=$(mktemp -d "${XDG_CACHE_HOME:-$HOME/.cache}/seshat-bench/run.XXXXXX")
 server_pid=""
+base_pid=""
+base_addr=""
 redis_pid=""
 # stop PID: TERM, wait up to 10 s, then KILL; only ever a process we started.
 stop_pid() {
@@ -100,6 +108,7 @@ stop_pid() {
 stop_server() { stop_pid "$server_pid"; server_pid=""; }
 cleanup() {
 	stop_server
+	stop_pid "$base_pid"
 	stop_pid "$redis_pid"
 	rm -rf "$tmp"
 }
@@ -158,11 +167,12 @@ row meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
 row meta machine "$(nproc) vCPU ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(awk '/^MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 row meta go "$(go version | cut -d' ' -f3)"
 row meta wrk "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-cmd="ROUNDS=$ROUNDS DURATION=$DURATION THREADS=$THREADS CONNECTIONS=$CONNECTIONS"
+cmd="ROUNDS=$ROUNDS DURATION=$DURATION PAIRED=$PAIRED THREADS=$THREADS CONNECTIONS=$CONNECTIONS"
 [[ $CONTENDERS != "$ALL" ]] && cmd+=" CONTENDERS=\"$CONTENDERS\""
 row meta command "$cmd bench/run.sh"
 row meta wrk_command "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s $LUA http://ADDR -- ROUTE $per_conn"
 row meta rounds "$ROUNDS"
+row meta paired "$PAIRED"
 [[ -n $PROFILE_DIR ]] && row meta profiles "CPU profiles in $PROFILE_DIR (profiler running during the measurement)"
 row meta clk_tck "$(getconf CLK_TCK)"
 
@@ -233,25 +243,27 @@ cpu_ticks() {
 	echo "$total"
 }
 
-# server_stats: "requests round_trips" from the benchserver, or "- -".
+# server_stats ADDR: "requests round_trips" from the benchserver, or "- -".
 server_stats() {
-	curl -fs --max-time 5 "http://$addr/_bench/stats" 2>/dev/null |
+	curl -fs --max-time 5 "http://$1/_bench/stats" 2>/dev/null |
 		sed -n 's/^requests=\([0-9]*\) round_trips=\([0-9]*\)$/\1 \2/p' | grep . || echo "- -"
 }
 
-# load ROUND NAME ROUTE DURATION: one wrk run on the started server.
+# load ROUND NAME ROUTE DURATION [ADDR PID]: one wrk run on the started
+# server (or on the one at ADDR, process PID).
 load() {
-	local round=$1 c=$2 route=$3 d=$4 d_s out line st0 st1 r0 r1 req rt cpu0 cpu1
+	local round=$1 c=$2 route=$3 d=$4 a=${5:-$addr} pid=${6:-$server_pid}
+	local d_s out line st0 st1 r0 r1 req rt cpu0 cpu1
 	d_s=$(seconds "$d")
 	echo "run.sh: round $round: $c $route ($d)" >&2
-	st0=$(server_stats)
+	st0=$(server_stats "$a")
 	r0=$(redis_calls)
-	cpu0=$(cpu_ticks "$server_pid")
+	cpu0=$(cpu_ticks "$pid")
 	out=$(timeout $((d_s + 30)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"$d" --latency \
-		-s "$LUA" "http://$addr" -- "$route" "$per_conn" 2>&1) || true
-	cpu1=$(cpu_ticks "$server_pid")
+		-s "$LUA" "http://$a" -- "$route" "$per_conn" 2>&1) || true
+	cpu1=$(cpu_ticks "$pid")
 	r1=$(redis_calls)
-	st1=$(server_stats)
+	st1=$(server_stats "$a")
 	line=$(grep '^BENCH ' <<<"$out" | tail -1 || true)
 	if [[ -z $line ]]; then
 		row fail "$c" "$route round $round: wrk gave no result: $(tail -1 <<<"$out")"
@@ -273,13 +285,22 @@ load() {
 read -ra list <<<"$CONTENDERS"
 n=${#list[@]}
 for ((round = 1; round <= ROUNDS; round++)); do
-	order=(baseline)
+	order=()
+	if [[ $PAIRED == 1 ]]; then
+		# The round's baseline server: idle while a contender is loaded.
+		start baseline "$round"
+		base_pid=$server_pid base_addr=$addr server_pid=""
+		[[ -n $base_addr ]] || { echo "run.sh: the baseline did not start" >&2; exit 1; }
+	else
+		order=(baseline)
+	fi
 	for ((i = 0; i < n; i++)); do
 		c=${list[$(((i + round - 1) % n))]}
 		[[ $c == baseline ]] || order+=("$c")
 	done
 	for c in "${order[@]}"; do
 		need=$((3 * dur_s + 5))
+		[[ $PAIRED == 1 ]] && need=$((2 * need))
 		[[ $round == 1 && $c =~ redis|postgres ]] && need=$((need + untouched_s))
 		if ((SECONDS - start_s + need > BUDGET)); then
 			row skip "$c" "round $round: would overrun BUDGET=${BUDGET}s"
@@ -288,6 +309,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		start "$c" "$round"
 		[[ -n $addr ]] || continue
 		for route in $ROUTES; do
+			if [[ $PAIRED == 1 ]]; then
+				load "$round" baseline "$route" "$DURATION" "$base_addr" "$base_pid"
+			fi
 			load "$round" "$c" "$route" "$DURATION"
 		done
 		if [[ $round == 1 && $c =~ redis|postgres ]]; then
@@ -295,6 +319,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
 		fi
 		stop_server
 	done
+	stop_pid "$base_pid"
+	base_pid="" base_addr=""
 done
 
 row meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"

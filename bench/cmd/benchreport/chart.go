@@ -48,7 +48,7 @@ var (
 func drawChart(w io.Writer, res *results) error {
 	var cs []string
 	for _, c := range res.contenders() {
-		if c != "baseline" {
+		if c != baseline {
 			cs = append(cs, c)
 		}
 	}
@@ -61,7 +61,7 @@ func drawChart(w io.Writer, res *results) error {
 	xmax := 1.0
 	for _, c := range cs {
 		for _, route := range speedRoutes {
-			if s := spreadOf(res.ratios(c, "baseline", route, rps)); s.n > 0 {
+			if s := spreadOf(res.ratios(c, baseline, route, rps)); s.n > 0 {
 				xmax = math.Max(xmax, s.max)
 			}
 		}
@@ -99,7 +99,7 @@ func drawChart(w io.Writer, res *results) error {
 		y0 := topH + i*groupH
 		text(img, labelW-8-7*len(c), y0+barH+barGap+barH/2+5, colText, c)
 		for j, route := range speedRoutes {
-			s := spreadOf(res.ratios(c, "baseline", route, rps))
+			s := spreadOf(res.ratios(c, baseline, route, rps))
 			y := y0 + j*(barH+barGap)
 			if s.n == 0 {
 				text(img, labelW+4, y+barH-1, colText, "not measured")

@@ -42,8 +42,12 @@ func writeMarkdown(w io.Writer, res *results, pngPath string) {
 	if m["profiles"] != "" {
 		p("- %s.\n", m["profiles"])
 	}
-	p("- %s rounds; in each, `baseline` (same routes, no session) first, then the contenders in an order rotated by one each round. ", orDash(m["rounds"]))
-	p("Each ratio is the **median over rounds** of (contender ÷ baseline of the same round); the range after it is the smallest and largest of those per-round ratios. ")
+	if m["paired"] == "1" {
+		p("- %s rounds, the contenders in an order rotated by one each round; `baseline` (same routes, no session) is measured on each route just before each contender, so that each ratio compares two runs seconds apart. ", orDash(m["rounds"]))
+	} else {
+		p("- %s rounds; in each, `baseline` (same routes, no session) first, then the contenders in an order rotated by one each round. ", orDash(m["rounds"]))
+	}
+	p("Each ratio is the **median over rounds** of (contender ÷ the baseline run nearest to it in the same round); the range after it is the smallest and largest of those per-round ratios. ")
 	p("req/s ratios below 1 and latency ratios above 1 mean slower than no session at all.\n")
 
 	cs := res.contenders()
@@ -52,7 +56,7 @@ func writeMarkdown(w io.Writer, res *results, pngPath string) {
 	for _, c := range cs {
 		p("| %s |", c)
 		for _, route := range speedRoutes {
-			p(" %s |", fmtSpread(spreadOf(res.ratios(c, "baseline", route, rps))))
+			p(" %s |", fmtSpread(spreadOf(res.ratios(c, baseline, route, rps))))
 		}
 		p("\n")
 	}
@@ -68,12 +72,12 @@ func writeMarkdown(w io.Writer, res *results, pngPath string) {
 	p("\n## Server CPU time per request as a multiple of the baseline's\n\n")
 	p("User + system CPU time of the server process (with gunicorn's workers) over each wrk run, from /proc, divided by the requests it served: ")
 	p("what a request costs the server, whatever share of the CPUs it got. It leaves out wrk and, for the Redis and PostgreSQL contenders, the database server's own work. ")
-	p("Median over rounds of (contender ÷ baseline of the same round); above 1 means costlier than no session.\n\n")
+	p("Median over rounds of (contender ÷ the baseline run nearest to it in the same round); above 1 means costlier than no session.\n\n")
 	p("| contender | /login | /read | /write | µs per /read request |\n|---|---:|---:|---:|---:|\n")
 	for _, c := range cs {
 		p("| %s |", c)
 		for _, route := range speedRoutes {
-			p(" %s |", fmtSpread(spreadOf(positive(res.ratios(c, "baseline", route, cpu)))))
+			p(" %s |", fmtSpread(spreadOf(positive(res.ratios(c, baseline, route, cpu)))))
 		}
 		if v := positive(res.values(c, "/read", cpu)); len(v) > 0 {
 			p(" %.1f |\n", median(v))
@@ -98,9 +102,9 @@ func writeMarkdown(w io.Writer, res *results, pngPath string) {
 				}
 			}
 			p("| %s | %.0f | %s | %s | %.2f | %s | %.2f | %d |\n", c, median(v),
-				fmtSpread(spreadOf(res.ratios(c, "baseline", route, rps))),
-				ms(median(res.values(c, route, p50))), median(res.ratios(c, "baseline", route, p50)),
-				ms(median(res.values(c, route, p99))), median(res.ratios(c, "baseline", route, p99)),
+				fmtSpread(spreadOf(res.ratios(c, baseline, route, rps))),
+				ms(median(res.values(c, route, p50))), median(res.ratios(c, baseline, route, p50)),
+				ms(median(res.values(c, route, p99))), median(res.ratios(c, baseline, route, p99)),
 				errs)
 		}
 	}
@@ -231,7 +235,7 @@ func writeWireFloor(p func(string, ...any), res *results, cs []string) {
 	}
 	p("\n## req/s as a ratio to the wire floor\n\n")
 	p("`%s` sends and receives exactly seshat-cookie's bytes (the same cookie in, the same Set-Cookie, Vary and Cache-Control out) from constants, with no session work. ", wireFloor)
-	p("Its own ratio to the baseline is what carrying a session over HTTP costs any library; a contender's ratio to it (same round, median and range over rounds) is what the library adds on top.\n\n")
+	p("Its own ratio to the baseline is what carrying a session over HTTP costs any library; a contender's ratio to it (its ratio to the baseline ÷ the floor's, in the same round; median and range over rounds) is what the library adds on top.\n\n")
 	p("| contender | /read | /write |\n|---|---:|---:|\n")
 	for _, c := range cs {
 		if c == wireFloor || !strings.HasPrefix(c, "seshat-") {

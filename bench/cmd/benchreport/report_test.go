@@ -126,3 +126,38 @@ func TestParseRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// With PAIRED=1 run.sh measures the baseline before each contender: each
+// run is divided by the baseline run nearest to it (the earlier on a tie),
+// and a ratio between two contenders is the ratio of their ratios.
+func TestPairedRatios(t *testing.T) {
+	line := func(round, c string, rps string) string {
+		return "run\t" + round + "\t" + c + "\t/read\t" + rps + "\t900\t9000\t0\t100\t100\t0\t-\t-\t10\n"
+	}
+	tsv := "meta\tpaired\t1\n" +
+		line("1", "baseline", "30000") + line("1", "a", "27000") +
+		line("1", "baseline", "20000") + line("1", "b", "16000") +
+		line("2", "baseline", "10000") + line("2", "a", "5000")
+	res, err := parse(strings.NewReader(tsv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.ratios("a", baseline, "/read", rps); len(got) != 2 || got[0] != 0.9 || got[1] != 0.5 {
+		t.Errorf("a ÷ baseline: %v, want [0.9 0.5] (27000/30000, then 5000/10000)", got)
+	}
+	if got := res.ratios("b", baseline, "/read", rps); len(got) != 1 || got[0] != 0.8 {
+		t.Errorf("b ÷ baseline: %v, want [0.8] (16000/20000, the baseline just before it)", got)
+	}
+	// Round 2 has no b: only round 1 counts, 0.9 / 0.8.
+	if got := res.ratios("a", "b", "/read", rps); len(got) != 1 || got[0] != 0.9/0.8 {
+		t.Errorf("a ÷ b: %v, want [%v]", got, 0.9/0.8)
+	}
+	if got := res.ratios(baseline, baseline, "/read", rps); len(got) != 2 || got[0] != 1 || got[1] != 1 {
+		t.Errorf("baseline ÷ baseline: %v, want [1 1]", got)
+	}
+	var b bytes.Buffer
+	writeMarkdown(&b, res, "x.png")
+	if !strings.Contains(b.String(), "measured on each route just before each contender") {
+		t.Errorf("report does not say the baseline was paired:\n%s", b.String())
+	}
+}

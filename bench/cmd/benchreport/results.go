@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -192,26 +193,79 @@ func spreadOf(xs []float64) spread {
 	return spread{med: median(xs), min: slices.Min(xs), max: slices.Max(xs), n: len(xs)}
 }
 
-// ratios gives, for contender c on route, the per-round ratio of metric to
-// the same metric of ref in the same round; rounds where either is missing
-// are left out.
+// ratios gives, for contender c on route, one ratio of metric per round.
+// Against the baseline, each of c's runs is divided by the baseline run of
+// the same round and route that run.sh measured nearest to it (the one just
+// before it when run.sh pairs them, PAIRED=1; otherwise the round's only
+// one), so that a shared machine's drift between the two counts as little
+// as it can. Against any other contender, it is the ratio of the two
+// contenders' ratios to their baselines in the same round: what the issue's
+// "1.3× scs's Redis ratio" means, and equal to their plain ratio when one
+// baseline serves the whole round. Rounds where a run is missing are left
+// out; the result is in round order.
 func (res *results) ratios(c, ref, route string, metric func(run) float64) []float64 {
-	refBy := map[int]float64{}
-	for _, r := range res.runs {
-		if r.contender == ref && r.route == route {
-			refBy[r.round] = metric(r)
+	mine := res.toBaseline(c, route, metric)
+	if ref != baseline {
+		theirs := res.toBaseline(ref, route, metric)
+		for round, x := range mine {
+			if y, ok := theirs[round]; ok && y > 0 {
+				mine[round] = x / y
+			} else {
+				delete(mine, round)
+			}
 		}
 	}
-	var out []float64
-	for _, r := range res.runs {
+	rounds := slices.Sorted(maps.Keys(mine))
+	out := make([]float64, 0, len(rounds))
+	for _, round := range rounds {
+		out = append(out, mine[round])
+	}
+	return out
+}
+
+// baseline is the contender that keeps no session.
+const baseline = "baseline"
+
+// toBaseline maps each round to the ratio of c's metric on route to that
+// of the baseline run measured nearest to it (see ratios).
+func (res *results) toBaseline(c, route string, metric func(run) float64) map[int]float64 {
+	out := map[int]float64{}
+	for i, r := range res.runs {
 		if r.contender != c || r.route != route {
 			continue
 		}
-		if b, ok := refBy[r.round]; ok && b > 0 {
-			out = append(out, metric(r)/b)
+		j := res.nearest(i, baseline)
+		if j < 0 {
+			continue
+		}
+		if b := metric(res.runs[j]); b > 0 {
+			out[r.round] = metric(r) / b
 		}
 	}
 	return out
+}
+
+// nearest is the index of ref's run of the same round and route as run i
+// that lies nearest to it in measurement order, the earlier one on a tie;
+// -1 when there is none.
+func (res *results) nearest(i int, ref string) int {
+	r, best := res.runs[i], -1
+	for j, q := range res.runs {
+		if q.contender != ref || q.route != r.route || q.round != r.round {
+			continue
+		}
+		if best < 0 || abs(j-i) < abs(best-i) {
+			best = j
+		}
+	}
+	return best
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // values lists metric over the rounds of c on route.
@@ -238,9 +292,9 @@ func (res *results) contenders() []string {
 		switch {
 		case a == b:
 			return 0
-		case a == "baseline":
+		case a == baseline:
 			return -1
-		case b == "baseline":
+		case b == baseline:
 			return 1
 		}
 		return 0
