@@ -74,7 +74,7 @@ func drawChart(w io.Writer, res *results) error {
 	fill(img, img.Bounds(), colBackground)
 	xOf := func(v float64) int { return labelW + int(math.Round(math.Min(v, xmax)/xmax*float64(plotW))) }
 
-	text(img, 8, 14, colText, "req/s as a ratio to a no-session baseline in the same round (1 = as fast as no session)")
+	text(img, 8, 14, colText, "req/s as a ratio to a no-session baseline run next to it (1 = as fast as no session)")
 	text(img, 8, 28, colText, fmt.Sprintf("median of %s rounds, whiskers: range; wrk %s; %s", orQ(res.meta["rounds"]), wrkFlags(res.meta["wrk_command"]), orQ(res.meta["started"])))
 	lx := labelW
 	for i, route := range speedRoutes {
