@@ -243,6 +243,15 @@ func rewrite[U string | []byte](sh *shard, h uint64, i int, key string, user U, 
 	return sh.commit(h, i, off, len(key), len(user), sp, expires)
 }
 
+// put makes a record of key, owner user, values and expiry expires the one
+// of slot i (key hashes to h), or of a new slot when i < 0.
+func (sh *shard) put(h uint64, i int, key, user string, values map[string][]byte, expires int64) error {
+	off := begin(sh, key, user)
+	var sp shape
+	sh.arena, sp = appendEncode(sh.arena, values)
+	return sh.commit(h, i, off, len(key), len(user), sp, expires)
+}
+
 // commit makes the record the arena holds from off (key of klen bytes,
 // owner of ulen, then a blob of shape sp up to the arena's end) the one of
 // slot i, or of a new slot chained under h when i < 0. The record i held
@@ -409,10 +418,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error 
 	if i >= 0 {
 		oldUser = sh.userOr(i, rec.UserID)
 	}
-	off := begin(sh, key, rec.UserID)
-	var sp shape
-	sh.arena, sp = appendEncode(sh.arena, rec.Values)
-	err := sh.commit(h, i, off, len(key), len(rec.UserID), sp, rec.Expires.UnixNano())
+	err := sh.put(h, i, key, rec.UserID, rec.Values, rec.Expires.UnixNano())
 	sh.compact()
 	sh.mu.Unlock()
 	if err != nil {
@@ -462,10 +468,7 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 	if live {
 		err = rewrite(sh, h, i, key, user, ch, ch.Expires.UnixNano())
 	} else {
-		off := begin(sh, key, user)
-		var sp shape
-		sh.arena, sp = appendEncode(sh.arena, ch.Set)
-		err = sh.commit(h, i, off, len(key), len(user), sp, ch.Expires.UnixNano())
+		err = sh.put(h, i, key, user, ch.Set, ch.Expires.UnixNano())
 	}
 	sh.compact()
 	sh.mu.Unlock()
