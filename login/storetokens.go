@@ -64,38 +64,42 @@ func (s *sessionStoreTokens) Get(ctx context.Context, selector string) (Token, e
 		return Token{}, ErrTokenNotFound
 	}
 	t := Token{UserID: owner, Expires: rec.Expires}
-	var hs, ps string
-	var rot int64
-	if err := decodeField(rec, "h", &hs); err != nil {
+	if t.Hash, err = hexField(rec, "h", "hash", sha256.Size); err != nil {
 		return Token{}, err
 	}
-	if t.Hash, err = hex.DecodeString(hs); err != nil || len(t.Hash) != sha256.Size {
-		return Token{}, fmt.Errorf("%w: remember token hash", seshat.ErrCorruptRecord)
-	}
 	if _, ok := rec.Values["p"]; ok {
-		if err := decodeField(rec, "p", &ps); err != nil {
+		if t.PrevHash, err = hexField(rec, "p", "hash", 0); err != nil {
 			return Token{}, err
-		}
-		if t.PrevHash, err = hex.DecodeString(ps); err != nil {
-			return Token{}, fmt.Errorf("%w: remember token hash", seshat.ErrCorruptRecord)
 		}
 	}
 	if _, ok := rec.Values["s"]; ok {
-		var ss string
-		if err := decodeField(rec, "s", &ss); err != nil {
+		if t.Stamp, err = hexField(rec, "s", "stamp", sha256.Size); err != nil {
 			return Token{}, err
-		}
-		if t.Stamp, err = hex.DecodeString(ss); err != nil || len(t.Stamp) != sha256.Size {
-			return Token{}, fmt.Errorf("%w: remember token stamp", seshat.ErrCorruptRecord)
 		}
 	}
 	if _, ok := rec.Values["r"]; ok {
+		var rot int64
 		if err := decodeField(rec, "r", &rot); err != nil {
 			return Token{}, err
 		}
 		t.RotatedAt = time.Unix(0, rot)
 	}
 	return t, nil
+}
+
+// hexField decodes the hex string field k of a token record; with size >
+// 0 it must decode to exactly size bytes. what names the field in the
+// error.
+func hexField(rec *seshat.Record, k, what string, size int) ([]byte, error) {
+	var s string
+	if err := decodeField(rec, k, &s); err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil || (size > 0 && len(b) != size) {
+		return nil, fmt.Errorf("%w: remember token %s", seshat.ErrCorruptRecord, what)
+	}
+	return b, nil
 }
 
 func decodeField(rec *seshat.Record, k string, dst any) error {
