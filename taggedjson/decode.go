@@ -39,8 +39,8 @@ func Unmarshal(data []byte) (any, error) {
 
 // unmarshalPlainString reads a document that is exactly one string of
 // printable ASCII without escapes, as most stored session values are (ids,
-// tokens, names), with one allocation for the result and without the
-// decoder. Anything else is left to the decoder (ok false).
+// tokens, names), without the decoder: the string and its interface value
+// are the only allocations. Anything else is left to the decoder (ok false).
 func unmarshalPlainString(data []byte) (v any, ok bool) {
 	n := len(data)
 	if n < 2 || data[0] != '"' || data[n-1] != '"' {
