@@ -53,6 +53,17 @@ type Options struct {
 	IndexGranularity time.Duration
 	// Now is the clock used to judge expiry; default time.Now. Tests set it.
 	Now func() time.Time
+	// MaxInFlight is how many of the store's round trips (Load, Save, Merge,
+	// Touch, Take, Delete) may be in flight at once before the commands of
+	// further concurrent calls are batched: queued and sent together, as
+	// one pipeline, when a round trip finishes. Under light load every call
+	// goes out alone at once; under heavy load one write and one read carry
+	// many calls' commands, which saves most of the client's and Redis's
+	// per-command cost. Default [DefaultMaxInFlight] (0); a negative value
+	// turns batching off, and every call is its own command, as go-redis
+	// sends it. Commands that other code sends through the same client are
+	// not affected.
+	MaxInFlight int
 }
 
 // Store is a seshat.Store on Redis. It also implements [seshat.Merger],
@@ -62,6 +73,7 @@ type Options struct {
 // for concurrent use.
 type Store struct {
 	c       redis.UniversalClient
+	batch   *batcher // nil when Options.MaxInFlight < 0
 	prefix  string
 	gran    int64 // IndexGranularity in milliseconds
 	now     func() time.Time
@@ -103,7 +115,44 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	}
 	_, single := client.(*redis.Client)
 	s.cluster = !single
+	switch n := opts.MaxInFlight; {
+	case n == 0:
+		s.batch = &batcher{c: client, limit: DefaultMaxInFlight}
+	case n > 0:
+		s.batch = &batcher{c: client, limit: n}
+	}
 	return s
+}
+
+// process sends cmd, batched with other calls' commands when the store
+// batches, and returns its error (or the context's, when the caller's
+// context ends before the reply arrives).
+func (s *Store) process(ctx context.Context, cmd redis.Cmder) error {
+	if s.batch == nil {
+		return s.c.Process(ctx, cmd)
+	}
+	return s.batch.do(ctx, cmd)
+}
+
+// runScript runs script with keys and args as EVALSHA, through process. When
+// the server does not know the script (an empty script cache after a
+// restart or SCRIPT FLUSH) it sends it whole with EVAL, as Script.Run does.
+func (s *Store) runScript(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	argv := make([]any, 0, 3+len(keys)+len(args))
+	argv = append(argv, "evalsha", script.Hash(), len(keys))
+	for _, k := range keys {
+		argv = append(argv, k)
+	}
+	argv = append(argv, args...)
+	cmd := redis.NewCmd(ctx, argv...)
+	err := s.process(ctx, cmd)
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
+		return script.Eval(ctx, s.c, keys, args...)
+	}
+	if err != nil {
+		cmd.SetErr(err) // the context's error when the caller gave up waiting
+	}
+	return cmd
 }
 
 // Close does nothing: the store holds no resources of its own, and it never
@@ -185,10 +234,11 @@ func corrupt(key, why string) error {
 // missing record, or one whose stored expiry has passed by the store's clock
 // even though Redis has not evicted it yet, is seshat.ErrNoRecord.
 func (s *Store) Load(ctx context.Context, key string) (*seshat.Record, error) {
-	m, err := s.c.HGetAll(ctx, s.sessionKey(key)).Result()
-	if err != nil {
+	cmd := redis.NewMapStringStringCmd(ctx, "hgetall", s.sessionKey(key))
+	if err := s.process(ctx, cmd); err != nil {
 		return nil, fail("load", key, err)
 	}
+	m := cmd.Val()
 	if len(m) == 0 {
 		return nil, noRecord("load", key)
 	}
@@ -253,7 +303,7 @@ func (s *Store) Save(ctx context.Context, key string, rec *seshat.Record) error 
 	for k, v := range rec.Values {
 		args = append(args, valuePrefix+k, v)
 	}
-	res, err := saveScript.Run(ctx, s.c, keys, args...).Slice()
+	res, err := s.runScript(ctx, saveScript, keys, args...).Slice()
 	if err != nil {
 		return fail("save", key, err)
 	}
@@ -302,7 +352,7 @@ func (s *Store) Merge(ctx context.Context, key string, ch *seshat.Change) error 
 	for _, k := range ch.Delete {
 		args = append(args, valuePrefix+k)
 	}
-	res, err := mergeScript.Run(ctx, s.c, keys, args...).Slice()
+	res, err := s.runScript(ctx, mergeScript, keys, args...).Slice()
 	if err != nil {
 		return fail("merge", key, err)
 	}
@@ -336,7 +386,7 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 	}
 	now := s.now()
 	exp := expires.UnixMilli()
-	res, err := touchScript.Run(ctx, s.c, []string{s.sessionKey(key)},
+	res, err := s.runScript(ctx, touchScript, []string{s.sessionKey(key)},
 		strconv.FormatInt(exp, 10), ms(now), strconv.FormatInt(s.gran, 10)).Slice()
 	if err != nil {
 		return fail("touch", key, err)
@@ -364,7 +414,7 @@ func (s *Store) Touch(ctx context.Context, key string, expires time.Time) error 
 // expired or holds no such value. The expiry, the owner (and so the user
 // index) and the other values are left alone.
 func (s *Store) Take(ctx context.Context, key, name string) ([]byte, bool, error) {
-	v, err := takeScript.Run(ctx, s.c, []string{s.sessionKey(key)}, valuePrefix+name, ms(s.now())).Text()
+	v, err := s.runScript(ctx, takeScript, []string{s.sessionKey(key)}, valuePrefix+name, ms(s.now())).Text()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}
@@ -378,7 +428,7 @@ func (s *Store) Take(ctx context.Context, key, name string) ([]byte, bool, error
 // (a second command, only for an owned record). A missing record is not an
 // error.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	owner, err := deleteScript.Run(ctx, s.c, []string{s.sessionKey(key)}).Text()
+	owner, err := s.runScript(ctx, deleteScript, []string{s.sessionKey(key)}).Text()
 	if err != nil {
 		return fail("delete", key, err)
 	}

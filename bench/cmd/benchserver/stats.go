@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/redis/go-redis/v9"
+	"github.com/seshat-go/seshat/redisstore"
 )
 
 // stats counts what run.sh divides to get round trips per request. The
@@ -31,8 +32,10 @@ func (s *stats) handler(h http.Handler) http.Handler {
 	})
 }
 
-// redisHook counts one round trip per command and one per pipeline (a
-// pipeline's commands travel together).
+// redisHook counts the round trips each request waits for: one per command
+// and one per pipeline (a pipeline's commands travel together), except that
+// a pipeline redisstore made by batching the commands of concurrent requests
+// counts one per command, since each of those requests waited for it.
 type redisHook struct{ s *stats }
 
 var _ redis.Hook = redisHook{}
@@ -48,7 +51,11 @@ func (h redisHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h redisHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		h.s.roundTrips.Add(1)
+		if redisstore.Batched(ctx) {
+			h.s.roundTrips.Add(int64(len(cmds)))
+		} else {
+			h.s.roundTrips.Add(1)
+		}
 		return next(ctx, cmds)
 	}
 }
