@@ -159,7 +159,7 @@ func writeRoundTrips(w io.Writer, res *results, cs []string) {
 		if !header {
 			header = true
 			p("\n## Round trips to the session engine per request\n\n")
-			p("Counted in the benchserver (a go-redis hook: one per command or pipeline; a pgx tracer: one per statement, batch or prepare) ")
+			p("Counted in the benchserver (a go-redis hook: one per command or pipeline, and one per command of a pipeline in which redisstore batched concurrent requests, since each of them waited for it; a pgx tracer: one per statement, batch or prepare) ")
 			p("and, for Redis, by the server: `INFO commandstats` deltas on run.sh's private redis-server, without connection set-up commands (HELLO, CLIENT SETINFO, PING). ")
 			p("Both are divided by the requests the benchserver served during the wrk runs of that route; /untouched (a handler that never reads its session) ran in round 1 only.\n\n")
 			p("| contender | route | round trips / request | Redis commands / request (commandstats) |\n|---|---|---:|---|\n")
