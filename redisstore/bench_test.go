@@ -36,10 +36,18 @@ func benchValues() map[string][]byte {
 
 // BenchmarkStore measures each operation on one session, one request at a
 // time (latency) and from many goroutines (throughput), on a local
-// redis-server started for the benchmark.
-func BenchmarkStore(b *testing.B) {
+// redis-server started for the benchmark, with the default batching of
+// concurrent calls.
+func BenchmarkStore(b *testing.B) { benchStore(b, Options{}) }
+
+// BenchmarkStoreUnbatched is BenchmarkStore with batching turned off: every
+// call is its own round trip, as go-redis sends it. Compare the Parallel
+// figures of the two with benchstat to see what batching saves.
+func BenchmarkStoreUnbatched(b *testing.B) { benchStore(b, Options{MaxInFlight: -1}) }
+
+func benchStore(b *testing.B, opts Options) {
 	c := benchServer(b)
-	s := New(c, Options{})
+	s := New(c, opts)
 	ctx := context.Background()
 	key := storetest.Key()
 	exp := time.Now().Add(time.Hour)
