@@ -22,6 +22,9 @@ type gateHook struct {
 	release chan struct{}
 	held    chan struct{} // closed once the gate command is held
 	once    sync.Once
+	// pipeHeld, when set, is closed as a batched pipeline reaches the
+	// hook, which then waits for pipeGo before sending it.
+	pipeHeld, pipeGo chan struct{}
 
 	mu      sync.Mutex
 	batches [][]string // command names of each batched pipeline
@@ -54,6 +57,14 @@ func (h *gateHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 
 func (h *gateHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.pipeHeld != nil && Batched(ctx) {
+			close(h.pipeHeld)
+			select {
+			case <-h.pipeGo:
+			case <-time.After(20 * time.Second):
+				return errors.New("pipeline never released")
+			}
+		}
 		h.mu.Lock()
 		if Batched(ctx) {
 			names := make([]string, len(cmds))
@@ -237,6 +248,55 @@ func TestBatchedCallerGivesUp(t *testing.T) {
 	defer h.mu.Unlock()
 	if len(h.batches) != 1 || len(h.batches[0]) != 1 {
 		t.Errorf("batched pipelines %v, want one holding only the kept Save", h.batches)
+	}
+}
+
+// TestCallerGivesUpWhileItsPipelineRuns cancels a call whose command is
+// already in a pipeline on its way to Redis: the call returns the context's
+// error at once, and (under -race) nothing it returns is written later by
+// the pipeline, which still completes for the other caller in it.
+func TestCallerGivesUpWhileItsPipelineRuns(t *testing.T) {
+	c := sharedClient(t)
+	s, h, release := holdSlot(t, c)
+	h.pipeHeld, h.pipeGo = make(chan struct{}), make(chan struct{})
+	exp := time.Now().Add(time.Hour)
+	ctx := context.Background()
+	rec := func(v string) *seshat.Record {
+		return &seshat.Record{Values: map[string][]byte{"a": []byte(v)}, Expires: exp}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	gaveUp := make(chan error, 1)
+	go func() { gaveUp <- s.Save(cctx, "left", rec("1")) }()
+	kept := make(chan error, 1)
+	go func() {
+		kept <- s.Merge(ctx, "kept", &seshat.Change{Set: map[string][]byte{"a": []byte("2")}, Expires: exp, Create: true})
+	}()
+	release(2)
+	select {
+	case <-h.pipeHeld:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the batch never reached the hook")
+	}
+	cancel()
+	select {
+	case err := <-gaveUp:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("Save whose caller gave up: %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call whose command was in flight did not return when its context ended")
+	}
+	close(h.pipeGo)
+	if err := <-kept; err != nil {
+		t.Fatalf("the other call in the pipeline: %v", err)
+	}
+	direct := New(c, Options{Prefix: s.prefix, MaxInFlight: -1})
+	// The abandoned Save was already sent: like any command whose caller
+	// gives up after sending, it still runs.
+	for _, k := range []string{"kept", "left"} {
+		if _, err := direct.Load(ctx, k); err != nil {
+			t.Errorf("%s: %v", k, err)
+		}
 	}
 }
 

@@ -150,7 +150,11 @@ func (s *Store) runScript(ctx context.Context, script *redis.Script, keys []stri
 		return script.Eval(ctx, s.c, keys, args...)
 	}
 	if err != nil {
-		cmd.SetErr(err) // the context's error when the caller gave up waiting
+		// A fresh command carries the error: when the caller gave up
+		// waiting, cmd may still be in a pipeline that will write its reply.
+		failed := redis.NewCmd(ctx)
+		failed.SetErr(err)
+		return failed
 	}
 	return cmd
 }
