@@ -252,9 +252,10 @@ func TestBatchedCallerGivesUp(t *testing.T) {
 }
 
 // TestCallerGivesUpWhileItsPipelineRuns cancels a call whose command is
-// already in a pipeline on its way to Redis: the call returns the context's
-// error at once, and (under -race) nothing it returns is written later by
-// the pipeline, which still completes for the other caller in it.
+// already in a pipeline on its way to Redis: the call returns, and (under
+// -race) nothing it returns is written later by the pipeline, which still
+// completes for the other caller in it. Returning the pipeline's command
+// with the context's error set on it failed here with a data race.
 func TestCallerGivesUpWhileItsPipelineRuns(t *testing.T) {
 	c := sharedClient(t)
 	s, h, release := holdSlot(t, c)
@@ -277,16 +278,22 @@ func TestCallerGivesUpWhileItsPipelineRuns(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the batch never reached the hook")
 	}
+	// The pipeline goes on right after the cancellation, with nothing that
+	// orders the caller's return after it: under -race, a reply the
+	// pipeline writes into anything the caller still reads is reported.
 	cancel()
+	close(h.pipeGo)
 	select {
 	case err := <-gaveUp:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("Save whose caller gave up: %v, want context.Canceled", err)
+		// The caller almost always sees its context end first (the
+		// pipeline still has a round trip to make); a reply that arrives
+		// first is also a correct outcome.
+		if err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Save whose caller gave up: %v, want context.Canceled or success", err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a call whose command was in flight did not return when its context ended")
+	case <-time.After(10 * time.Second):
+		t.Fatal("a call whose command was in flight never returned")
 	}
-	close(h.pipeGo)
 	if err := <-kept; err != nil {
 		t.Fatalf("the other call in the pipeline: %v", err)
 	}
