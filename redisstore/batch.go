@@ -71,14 +71,7 @@ func (b *batcher) do(ctx context.Context, cmd redis.Cmder) error {
 // a pipeline from a new goroutine (so that the caller that held the slot
 // returns at once), or back to the pool when nothing waits.
 func (b *batcher) release() {
-	b.mu.Lock()
-	batch := b.queue
-	b.queue = nil
-	if len(batch) == 0 {
-		b.inFlight--
-	}
-	b.mu.Unlock()
-	if len(batch) > 0 {
+	if batch := b.next(); len(batch) > 0 {
 		go b.flush(batch)
 	}
 }
@@ -86,16 +79,23 @@ func (b *batcher) release() {
 // flush sends batch, then whatever queued meanwhile, until the queue is
 // empty; it holds one in-flight slot throughout.
 func (b *batcher) flush(batch []*queued) {
-	for len(batch) > 0 {
+	for ; len(batch) > 0; batch = b.next() {
 		b.send(batch)
-		b.mu.Lock()
-		batch = b.queue
-		b.queue = nil
-		if len(batch) == 0 {
-			b.inFlight--
-		}
-		b.mu.Unlock()
 	}
+}
+
+// next is called by the holder of an in-flight slot whose round trip has
+// ended: it takes everything queued, keeping the slot to send it, or gives
+// the slot back when nothing waits.
+func (b *batcher) next() []*queued {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	batch := b.queue
+	b.queue = nil
+	if len(batch) == 0 {
+		b.inFlight--
+	}
+	return batch
 }
 
 // send runs one pipeline of the commands in batch whose callers still wait.
@@ -122,12 +122,13 @@ func (b *batcher) send(batch []*queued) {
 		_ = pipeline.Process(q.ctx, q.cmd) // queues the command; Exec sends it
 	}
 	if live > 0 {
-		ctx, cancel := context.Context(batchContext{context.Background()}), context.CancelFunc(func() {})
+		ctx := context.Context(batchContext{context.Background()})
 		if !noLimit {
+			var cancel context.CancelFunc
 			ctx, cancel = context.WithDeadline(ctx, latest)
+			defer cancel()
 		}
 		_, _ = pipeline.Exec(ctx) // each command keeps its own error
-		cancel()
 	}
 	for _, q := range batch {
 		close(q.done)

@@ -97,9 +97,9 @@
 // them all in flight queues its command, and the first round trip to finish
 // sends everything queued by then as one pipeline. Under light load nothing
 // waits; under heavy load one write and one read carry many requests'
-// commands. On the benchmark's 2-core machine (docs/BENCHMARKS.md) this
-// raised /read from 0.38 to 0.4-0.5 and /write from 0.25 to 0.33-0.38 of the
-// no-session baseline, with lower p50 and p99 latencies.
+// commands. On the benchmark's 2-core machine (docs/BENCHMARKS.md, two full
+// runs) this raised /read from 0.38 to 0.49-0.54 and /write from 0.25 to
+// 0.37-0.38 of the no-session baseline, with lower p50 and p99 latencies.
 //
 // Batching changes no result: each command is still one atomic step in
 // Redis, and a call returns only after its own reply arrived, so calls made

@@ -107,7 +107,7 @@ func (s *Store) removeMembers(ctx context.Context, ix string, members []string, 
 	for _, m := range members {
 		args = append(args, m)
 	}
-	return indexScript.Run(ctx, s.c, []string{ix}, args...).Err()
+	return s.runScript(ctx, indexScript, []string{ix}, args...).Err()
 }
 
 // meta reads the reply of HMGET m:uid m:exp.

@@ -53,10 +53,11 @@ type Options struct {
 	IndexGranularity time.Duration
 	// Now is the clock used to judge expiry; default time.Now. Tests set it.
 	Now func() time.Time
-	// MaxInFlight is how many of the store's round trips (Load, Save, Merge,
-	// Touch, Take, Delete) may be in flight at once before the commands of
-	// further concurrent calls are batched: queued and sent together, as
-	// one pipeline, when a round trip finishes. Under light load every call
+	// MaxInFlight is how many of the store's round trips (Load, and every
+	// script: Save, Merge, Touch, Take, Delete and the user index's
+	// updates) may be in flight at once before the commands of further
+	// concurrent calls are batched: queued and sent together, as one
+	// pipeline, when a round trip finishes. Under light load every call
 	// goes out alone at once; under heavy load one write and one read carry
 	// many calls' commands, which saves most of the client's and Redis's
 	// per-command cost. Default [DefaultMaxInFlight] (0); a negative value
@@ -115,10 +116,10 @@ func New(client redis.UniversalClient, opts Options) *Store {
 	}
 	_, single := client.(*redis.Client)
 	s.cluster = !single
-	switch n := opts.MaxInFlight; {
-	case n == 0:
-		s.batch = &batcher{c: client, limit: DefaultMaxInFlight}
-	case n > 0:
+	if n := opts.MaxInFlight; n >= 0 {
+		if n == 0 {
+			n = DefaultMaxInFlight
+		}
 		s.batch = &batcher{c: client, limit: n}
 	}
 	return s
@@ -449,7 +450,7 @@ func flag(b bool) string {
 
 // indexAdd registers key in userID's index until horizon hz (ms).
 func (s *Store) indexAdd(ctx context.Context, userID, key, hz string, now time.Time) error {
-	return indexScript.Run(ctx, s.c, []string{s.indexKey(userID)}, "a", ms(now), hz, key).Err()
+	return s.runScript(ctx, indexScript, []string{s.indexKey(userID)}, "a", ms(now), hz, key).Err()
 }
 
 // dropFromIndex removes key from the index of owner (a string, or anything
@@ -461,5 +462,5 @@ func (s *Store) dropFromIndex(ctx context.Context, owner any, key string, now ti
 	if o == "" {
 		return
 	}
-	_ = indexScript.Run(ctx, s.c, []string{s.indexKey(o)}, "r", ms(now), key).Err()
+	_ = s.runScript(ctx, indexScript, []string{s.indexKey(o)}, "r", ms(now), key).Err()
 }
