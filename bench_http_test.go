@@ -70,9 +70,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 }
 
-func benchRequest(b *testing.B, store seshat.Store, route string) {
+func benchRequest(b *testing.B, cfg seshat.Config, route string) {
 	b.ReportAllocs()
-	m, err := seshat.New(seshat.Config{Keys: [][]byte{floorKey}, Store: store})
+	cfg.Keys = [][]byte{floorKey}
+	m, err := seshat.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -93,11 +94,20 @@ func benchRequest(b *testing.B, store seshat.Store, route string) {
 	}
 }
 
-func BenchmarkRequestCookieRead(b *testing.B)  { benchRequest(b, nil, "/read") }
-func BenchmarkRequestCookieWrite(b *testing.B) { benchRequest(b, nil, "/write") }
+func BenchmarkRequestCookieRead(b *testing.B)  { benchRequest(b, seshat.Config{}, "/read") }
+func BenchmarkRequestCookieWrite(b *testing.B) { benchRequest(b, seshat.Config{}, "/write") }
+
+// The Uncached variants parse every cookie (Config.ParsedCookies < 0): what
+// the cache of parsed payloads saves.
+func BenchmarkRequestCookieReadUncached(b *testing.B) {
+	benchRequest(b, seshat.Config{ParsedCookies: -1}, "/read")
+}
+func BenchmarkRequestCookieWriteUncached(b *testing.B) {
+	benchRequest(b, seshat.Config{ParsedCookies: -1}, "/write")
+}
 func BenchmarkRequestMemstoreRead(b *testing.B) {
-	benchRequest(b, memstore.New(memstore.Options{SweepInterval: -1}), "/read")
+	benchRequest(b, seshat.Config{Store: memstore.New(memstore.Options{SweepInterval: -1})}, "/read")
 }
 func BenchmarkRequestMemstoreWrite(b *testing.B) {
-	benchRequest(b, memstore.New(memstore.Options{SweepInterval: -1}), "/write")
+	benchRequest(b, seshat.Config{Store: memstore.New(memstore.Options{SweepInterval: -1})}, "/write")
 }

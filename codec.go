@@ -113,6 +113,12 @@ func (c *CookieCodec) appendEncode(dst []byte, values map[string]any, at time.Ti
 // (signing.ErrBadSignature, signing.ErrSignatureExpired,
 // signing.ErrBadPayload). The error text never holds the value.
 func (c *CookieCodec) Decode(value string, maxAge time.Duration, now time.Time) (map[string]any, error) {
+	return c.decode(value, maxAge, now, nil)
+}
+
+// decode is Decode with a cache of parsed payloads (nil for none), consulted
+// only once the value's signature and age have been verified.
+func (c *CookieCodec) decode(value string, maxAge time.Duration, now time.Time, cache *payloadCache) (map[string]any, error) {
 	// The value and its decoded payload live in pooled buffers: only the
 	// session parsed out of them (which copies what it keeps) survives.
 	vp, pp := bufPool.Get().(*[]byte), bufPool.Get().(*[]byte)
@@ -132,12 +138,21 @@ func (c *CookieCodec) Decode(value string, maxAge time.Duration, now time.Time) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
+	if cache != nil {
+		if m, ok := cache.get(body); ok {
+			return m, nil
+		}
+	}
 	payload, err := signing.AppendDecodeURLSafeBody((*pp)[:0], body, c.maxDecoded)
 	*pp = payload[:0]
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
-	return unmarshalSession(payload)
+	m, err := unmarshalSession(payload)
+	if err == nil && cache != nil {
+		cache.put(body, len(payload), m)
+	}
+	return m, err
 }
 
 // DecodeUnverified returns the session inside a cookie value WITHOUT checking

@@ -78,6 +78,13 @@
 // bytes would change nothing). A new or renewed id, a permanent session's
 // sliding Expires, or a cookie signed by an older key is always sent.
 //
+// In cookie mode the Manager also remembers the sessions it parsed out of
+// the last few hundred cookie payloads (Config.ParsedCookies): a client that
+// sends the same cookie again, which is most requests, gets a private copy of
+// the parsed session instead of a second base64 and JSON decode. The cookie's
+// signature, timestamp and age are verified in full on every request before
+// the cache is looked at.
+//
 // # Values
 //
 // Values follow Flask's JSON data model (see package taggedjson): Set

@@ -15,8 +15,9 @@ import (
 type Manager struct {
 	settings *settings
 	codec    *CookieCodec
-	ids      IDScheme // store mode: session ids in the cookie and store keys
-	seal     *sealer  // cookie mode with Config.EncryptCookie
+	ids      IDScheme      // store mode: session ids in the cookie and store keys
+	seal     *sealer       // cookie mode with Config.EncryptCookie
+	parsed   *payloadCache // cookie mode: recently parsed payloads (nil: off)
 }
 
 // New validates cfg and returns a Manager. It fails with an error wrapping
@@ -37,6 +38,8 @@ func New(cfg Config) (*Manager, error) {
 	m := &Manager{settings: s, codec: codec}
 	if s.EncryptCookie {
 		m.seal = newSealer(s.Keys, s.name, s.MaxDecodedSize)
+	} else if s.Store == nil {
+		m.parsed = newPayloadCache(s.ParsedCookies)
 	}
 	if s.Store != nil {
 		m.ids = s.IDScheme
@@ -165,7 +168,7 @@ func (m *Manager) decodeCookie(c string, now time.Time) (map[string]any, error) 
 	if m.seal != nil {
 		return m.seal.open(c, m.settings.cookieMaxAge(), now)
 	}
-	return m.codec.Decode(c, m.settings.cookieMaxAge(), now)
+	return m.codec.decode(c, m.settings.cookieMaxAge(), now, m.parsed)
 }
 
 // looksPermanent reports whether an untouched request's cookie may hold a
