@@ -126,21 +126,37 @@ func (c *CookieCodec) decode(value string, maxAge time.Duration, now time.Time, 
 	defer putBuf(pp)
 	v := append((*vp)[:0], value...)
 	*vp = v[:0]
+	if cache != nil {
+		// The same bytes as a cookie verified before verify again (the
+		// keys never change): only the age is checked anew.
+		if body, ok := unverifiedBody(v); ok {
+			if e := cache.lookup(body); e != nil && e.sameCookie(v) {
+				if maxAge >= 0 {
+					if err := signing.CheckAge(body, e.signedAt, maxAge, now); err != nil {
+						return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+					}
+				}
+				return e.copy(), nil
+			}
+		}
+	}
 	var (
-		body []byte
-		err  error
+		body     []byte
+		signedAt time.Time
+		err      error
 	)
 	if maxAge < 0 {
-		body, _, err = c.signer.Unsign(v)
+		body, signedAt, err = c.signer.Unsign(v)
 	} else {
-		body, _, err = c.signer.UnsignMaxAge(v, maxAge, now)
+		body, signedAt, err = c.signer.UnsignMaxAge(v, maxAge, now)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
 	if cache != nil {
-		if m, ok := cache.get(body); ok {
-			return m, nil
+		if e := cache.lookup(body); e != nil {
+			cache.verified(body, e, v, signedAt)
+			return e.copy(), nil
 		}
 	}
 	payload, err := signing.AppendDecodeURLSafeBody((*pp)[:0], body, c.maxDecoded)
@@ -150,7 +166,7 @@ func (c *CookieCodec) decode(value string, maxAge time.Duration, now time.Time, 
 	}
 	m, err := unmarshalSession(payload)
 	if err == nil && cache != nil {
-		cache.put(body, len(payload), m)
+		cache.put(body, len(payload), m, v, signedAt)
 	}
 	return m, err
 }

@@ -81,9 +81,10 @@
 // In cookie mode the Manager also remembers the sessions it parsed out of
 // the last few hundred cookie payloads (Config.ParsedCookies): a client that
 // sends the same cookie again, which is most requests, gets a private copy of
-// the parsed session instead of a second base64 and JSON decode. The cookie's
-// signature, timestamp and age are verified in full on every request before
-// the cache is looked at.
+// the parsed session instead of a second base64 and JSON decode, and when the
+// cookie is byte for byte one already verified, no second HMAC (its age is
+// checked on every request). Any other cookie is verified in full before the
+// cache is looked at.
 //
 // # Values
 //

@@ -2,24 +2,32 @@ package seshat
 
 import (
 	"bytes"
+	"crypto/subtle"
 	"maps"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/seshat-go/seshat/taggedjson"
 )
 
 // A payloadCache remembers the sessions parsed out of recently seen cookie
 // payloads, so that a client sending the same cookie again costs a map copy
-// instead of a base64 decode and a tagged-JSON parse: in a Flask-format
-// cookie the session changes far less often than it is read.
+// instead of an HMAC, a base64 decode and a tagged-JSON parse: in a
+// Flask-format cookie the session changes far less often than it is read.
 //
-// It sits behind the signature check, never in front of it: every request's
-// cookie is verified (HMAC, timestamp, age) in full before its payload is
-// looked up, so the cache holds nothing an attacker could use to skip
-// verification, a key rotation needs no flush, and its timing tells a client
-// only whether its own, already valid, cookie was seen before. It memoizes a
-// pure function of authenticated bytes.
+// It never lets an unverified cookie through. A payload is cached only once
+// a cookie carrying it passed verification (HMAC, timestamp, age), and each
+// entry keeps that cookie's exact bytes. A later cookie is served from the
+// entry without a new HMAC only when it is byte for byte that cookie
+// (compared in constant time), since HMAC verification is a function of the
+// bytes and of the Manager's keys, which never change; its age is checked
+// again every time. Any other cookie, such as the same payload under another
+// signature or timestamp, is verified in full first, and only then is the
+// parsed payload looked up. So a key rotation (a new Manager) needs no
+// flush, and the cache's timing tells a client only whether its own, valid,
+// cookie was seen before. Keeping recent cookies in memory exposes nothing
+// new: the keys that sign them are in the same memory.
 //
 // Two generations bound it: entries go into cur; when cur is full it becomes
 // old and a new cur starts, so a payload read at least once per generation
@@ -47,6 +55,19 @@ const DefaultParsedCookies = 512
 type cachedSession struct {
 	values  map[string]any
 	mutable []string
+	// signed is the last cookie value carrying this payload that passed
+	// verification, signed at signedAt.
+	signed   []byte
+	signedAt time.Time
+}
+
+// sameCookie reports whether v is byte for byte the cookie value verified
+// last for this entry, in constant time: v's signature is secret until
+// proven right, and the comparison must not tell how much of it is.
+// Verification is a function of the value and the keys alone, and a
+// Manager's keys never change, so the same bytes would verify again.
+func (e *cachedSession) sameCookie(v []byte) bool {
+	return subtle.ConstantTimeCompare(e.signed, v) == 1
 }
 
 // newPayloadCache returns a cache of limit entries per generation:
@@ -61,25 +82,23 @@ func newPayloadCache(limit int) *payloadCache {
 	return &payloadCache{limit: limit, cur: make(map[string]*cachedSession)}
 }
 
-// get returns a private copy of the session parsed from the verified body.
-func (c *payloadCache) get(body []byte) (map[string]any, bool) {
+// lookup returns the entry for a payload (body, as signed), or nil.
+func (c *payloadCache) lookup(body []byte) *cachedSession {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	e, ok := c.cur[string(body)]
 	if !ok {
 		if e, ok = c.old[string(body)]; ok {
 			c.insert(string(body), e) // still in use: keep it a generation more
 		}
 	}
-	c.mu.Unlock()
-	if !ok {
-		return nil, false
-	}
-	return e.copy(), true
+	return e
 }
 
-// put records the session parsed from body, keeping a deep copy of values
-// (the caller's map goes on to be the request's session).
-func (c *payloadCache) put(body []byte, payloadLen int, values map[string]any) {
+// put records the session parsed from body, as verified in the cookie value
+// signed at signedAt. It keeps a deep copy of values (the caller's map goes
+// on to be the request's session).
+func (c *payloadCache) put(body []byte, payloadLen int, values map[string]any, signed []byte, signedAt time.Time) {
 	if payloadLen > maxCachedPayload {
 		return
 	}
@@ -91,9 +110,18 @@ func (c *payloadCache) put(body []byte, payloadLen int, values map[string]any) {
 		}
 		e.values[k] = v
 	}
+	c.verified(body, e, signed, signedAt)
+}
+
+// verified records that signed, a cookie value carrying e's payload, was
+// verified and signed at signedAt: the next request that sends exactly these
+// bytes needs no new HMAC. Entries never change (requests read them without
+// the lock), so this stores a new one sharing e's values.
+func (c *payloadCache) verified(body []byte, e *cachedSession, signed []byte, signedAt time.Time) {
+	n := &cachedSession{values: e.values, mutable: e.mutable, signed: bytes.Clone(signed), signedAt: signedAt}
 	key := string(body)
 	c.mu.Lock()
-	c.insert(key, e)
+	c.insert(key, n)
 	c.mu.Unlock()
 }
 

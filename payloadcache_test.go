@@ -160,6 +160,57 @@ func TestParsedCookieIsVerifiedFirst(t *testing.T) {
 			t.Errorf("%s: got %v, %v; want %v", tc.name, vals, err, tc.want)
 		}
 	}
+
+	// The cookie that was verified, sent again: served without a new HMAC,
+	// but its age is checked on every request.
+	if e := m.parsed.lookup([]byte(body)); e == nil || !e.sameCookie([]byte(cookie)) || e.sameCookie([]byte(flipped)) {
+		t.Fatal("the entry should remember exactly the cookie that was verified")
+	}
+	if v, err := m.decodeCookie(cookie, cacheNow.Add(time.Hour)); err != nil || v["user_id"] != "42" {
+		t.Errorf("the verified cookie at its maximum age: %v, %v", v, err)
+	}
+	for _, at := range []time.Time{cacheNow.Add(time.Hour + time.Second), cacheNow.Add(-time.Second)} {
+		v, err := m.decodeCookie(cookie, at)
+		if !errors.Is(err, ErrInvalidCookie) || !errors.Is(err, signing.ErrSignatureExpired) || v != nil {
+			t.Errorf("the verified cookie at %v: got %v, %v; want expired", at.Sub(cacheNow), v, err)
+		}
+		var se *signing.Error
+		if !errors.As(err, &se) {
+			t.Errorf("at %v: the error is not a *signing.Error as without the cache: %v", at.Sub(cacheNow), err)
+		}
+	}
+}
+
+// A new signature of a cached payload (a permanent session re-issued with a
+// fresh timestamp) is verified in full, then remembered in place of the old.
+func TestParsedCookieResigned(t *testing.T) {
+	m := cacheManager(t, nil)
+	values := map[string]any{"user_id": "42", "_permanent": true}
+	first, _ := m.codec.Encode(values, cacheNow.Add(-time.Minute))
+	second, _ := m.codec.Encode(values, cacheNow)
+	body := []byte(first[:strings.IndexByte(first, '.')])
+	if !strings.HasPrefix(second, string(body)+".") || first == second {
+		t.Fatal("both cookies should carry one payload under two signatures")
+	}
+	for i, c := range []string{first, second, second} {
+		if v, err := m.decodeCookie(c, cacheNow); err != nil || v["user_id"] != "42" {
+			t.Fatalf("load %d: %v, %v", i, v, err)
+		}
+	}
+	e := m.parsed.lookup(body)
+	if e == nil || !e.sameCookie([]byte(second)) || e.sameCookie([]byte(first)) {
+		t.Fatal("the entry should now remember the second cookie only")
+	}
+	if !e.signedAt.Equal(cacheNow) {
+		t.Errorf("signedAt %v, want %v", e.signedAt, cacheNow)
+	}
+	if cur, old := m.parsed.size(); cur+old != 1 {
+		t.Errorf("%d entries for one payload", cur+old)
+	}
+	// The first cookie still verifies (it is valid), in full.
+	if _, err := m.decodeCookie(first, cacheNow); err != nil {
+		t.Error(err)
+	}
 }
 
 func boolIndex(b bool) int {

@@ -171,15 +171,26 @@ func (t *TimestampSigner) unsign(signed []byte, checkAge bool, maxAge time.Durat
 	}
 	signedAt := time.Unix(int64(ts), 0).UTC()
 	if checkAge {
-		age := pyUnix(now) - int64(ts)
-		if olderThan(age, maxAge) {
-			return nil, time.Time{}, errExpired(age, maxAge, value, signedAt)
-		}
-		if age < 0 {
-			return nil, time.Time{}, errFuture(age, value, signedAt)
+		if err := CheckAge(value, signedAt, maxAge, now); err != nil {
+			return nil, time.Time{}, err
 		}
 	}
 	return value, signedAt, nil
+}
+
+// CheckAge is the age check of [TimestampSigner.UnsignMaxAge] on its own,
+// for a caller that verified value, signed at signedAt, earlier: it returns
+// the same ErrSignatureExpired errors, for a signature older than maxAge or
+// dated in the future, and nil otherwise.
+func CheckAge(value []byte, signedAt time.Time, maxAge time.Duration, now time.Time) error {
+	age := pyUnix(now) - signedAt.Unix()
+	if olderThan(age, maxAge) {
+		return errExpired(age, maxAge, value, signedAt)
+	}
+	if age < 0 {
+		return errFuture(age, value, signedAt)
+	}
+	return nil
 }
 
 // failure builds the error for a token verify rejected, following the
