@@ -75,9 +75,26 @@ var cookieImpls = []cookieImpl{
 		}
 	}},
 	// seshat-manager is what a handler pays: Manager.Load from the Cookie
-	// header, Set, Manager.Save writing Set-Cookie and Vary.
-	{"seshat-manager", func(tb testing.TB) func() (string, error) {
-		m, err := seshat.New(seshat.Config{Keys: [][]byte{benchfloor.Key}})
+	// header, Set, Manager.Save writing Set-Cookie and Vary. Every op sends
+	// the same cookie, so after the first its load is a hit in the cache of
+	// parsed payloads (Config.ParsedCookies): what a client that resends its
+	// cookie costs.
+	{"seshat-manager", managerRound(0)},
+	// seshat-manager-uncached verifies and parses the cookie on every op,
+	// as the floor does.
+	{"seshat-manager-uncached", managerRound(-1)},
+	// gorilla-hmac is gorilla/securecookie as CookieStore uses it with one
+	// key: gob, HMAC-SHA256, base64.
+	{"gorilla-hmac", gorillaRound(nil)},
+	// gorilla-aes adds AES-256-CTR encryption (CookieStore with two keys).
+	{"gorilla-aes", gorillaRound(aesKey32)},
+}
+
+// managerRound is the seshat-manager round with Config.ParsedCookies set
+// to parsed.
+func managerRound(parsed int) func(testing.TB) func() (string, error) {
+	return func(tb testing.TB) func() (string, error) {
+		m, err := seshat.New(seshat.Config{Keys: [][]byte{benchfloor.Key}, ParsedCookies: parsed})
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -103,12 +120,7 @@ var cookieImpls = []cookieImpl{
 			}
 			return t, m.Save(r.Context(), w, s)
 		}
-	}},
-	// gorilla-hmac is gorilla/securecookie as CookieStore uses it with one
-	// key: gob, HMAC-SHA256, base64.
-	{"gorilla-hmac", gorillaRound(nil)},
-	// gorilla-aes adds AES-256-CTR encryption (CookieStore with two keys).
-	{"gorilla-aes", gorillaRound(aesKey32)},
+	}
 }
 
 // gorillaSession is benchfloor.Session as gorilla/sessions keeps it.
