@@ -161,9 +161,11 @@ type Config struct {
 	// the HMAC is not computed again either (only the age is checked). That
 	// saves about a third of what a cookie session costs a request
 	// (docs/BENCHMARKS.md). Any other cookie is verified in full before the
-	// cache is looked at, so nothing but speed changes. Memory stays under
-	// 2×ParsedCookies sessions of at most 2 KiB of JSON each; larger
-	// payloads, sealed cookies (EncryptCookie) and store mode are not cached.
+	// cache is looked at, so nothing but speed changes. It holds at most
+	// 2×ParsedCookies entries, each a session of at most 2 KiB of JSON,
+	// parsed, and the cookie it came in: a few hundred bytes for a typical
+	// session, about 10 KiB at the limit. Larger payloads, sealed cookies
+	// (EncryptCookie) and store mode are not cached.
 	ParsedCookies int
 	// ErrorHandler writes the response when the session cannot be saved
 	// (ErrCookieTooLarge, a store failure). The default answers 500 with a

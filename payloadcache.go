@@ -31,8 +31,8 @@ import (
 //
 // Two generations bound it: entries go into cur; when cur is full it becomes
 // old and a new cur starts, so a payload read at least once per generation
-// stays cached and memory stays under 2×limit entries of at most
-// maxCachedPayload bytes of JSON each.
+// stays cached, and there are never more than 2×limit entries, each holding
+// at most maxCachedPayload bytes of JSON (parsed) and the cookie it came in.
 type payloadCache struct {
 	mu    sync.Mutex
 	limit int
