@@ -116,8 +116,10 @@ func (c *CookieCodec) Decode(value string, maxAge time.Duration, now time.Time) 
 	return c.decode(value, maxAge, now, nil)
 }
 
-// decode is Decode with a cache of parsed payloads (nil for none), consulted
-// only once the value's signature and age have been verified.
+// decode is Decode with a cache of parsed payloads (nil for none). A cached
+// entry serves the value only when the value is byte for byte the cookie
+// verified for that entry before (its age is still checked), or once the
+// value itself has been verified.
 func (c *CookieCodec) decode(value string, maxAge time.Duration, now time.Time, cache *payloadCache) (map[string]any, error) {
 	// The value and its decoded payload live in pooled buffers: only the
 	// session parsed out of them (which copies what it keeps) survives.
@@ -126,25 +128,29 @@ func (c *CookieCodec) decode(value string, maxAge time.Duration, now time.Time, 
 	defer putBuf(pp)
 	v := append((*vp)[:0], value...)
 	*vp = v[:0]
-	if cache != nil {
-		// The same bytes as a cookie verified before verify again (the
-		// keys never change): only the age is checked anew.
-		if body, ok := unverifiedBody(v); ok {
-			if e := cache.lookup(body); e != nil && e.sameCookie(v) {
-				if maxAge >= 0 {
-					if err := signing.CheckAge(body, e.signedAt, maxAge, now); err != nil {
-						return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
-					}
-				}
-				return e.copy(), nil
-			}
-		}
-	}
+	// e is the entry for v's payload (the part before the timestamp, which
+	// Unsign returns as body once it has verified v), looked up once.
 	var (
+		e        *cachedSession
 		body     []byte
 		signedAt time.Time
 		err      error
 	)
+	if cache != nil {
+		if b, ok := unverifiedBody(v); ok {
+			body, e = b, cache.lookup(b)
+		}
+		// The same bytes as a cookie verified before verify again (the
+		// keys never change): only the age is checked anew.
+		if e != nil && e.sameCookie(v) {
+			if maxAge >= 0 {
+				if err := signing.CheckAge(body, e.signedAt, maxAge, now); err != nil {
+					return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
+				}
+			}
+			return e.copy(), nil
+		}
+	}
 	if maxAge < 0 {
 		body, signedAt, err = c.signer.Unsign(v)
 	} else {
@@ -153,11 +159,9 @@ func (c *CookieCodec) decode(value string, maxAge time.Duration, now time.Time, 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCookie, err)
 	}
-	if cache != nil {
-		if e := cache.lookup(body); e != nil {
-			cache.verified(body, e, v, signedAt)
-			return e.copy(), nil
-		}
+	if e != nil {
+		cache.verified(body, e, v, signedAt)
+		return e.copy(), nil
 	}
 	payload, err := signing.AppendDecodeURLSafeBody((*pp)[:0], body, c.maxDecoded)
 	*pp = payload[:0]

@@ -160,8 +160,8 @@ type Config struct {
 	// tagged JSON again; if it is byte for byte the cookie verified then,
 	// the HMAC is not computed again either (only the age is checked). That
 	// saves about a third of what a cookie session costs a request
-	// (docs/BENCHMARKS.md). Any other cookie is verified in full before the
-	// cache is looked at, so nothing but speed changes. It holds at most
+	// (docs/BENCHMARKS.md). Any other cookie is verified in full before anything
+	// cached is used for it, so nothing but speed changes. It holds at most
 	// 2×ParsedCookies entries, each a session of at most 2 KiB of JSON,
 	// parsed, and the cookie it came in: a few hundred bytes for a typical
 	// session, about 10 KiB at the limit. Larger payloads, sealed cookies

@@ -83,8 +83,8 @@
 // sends the same cookie again, which is most requests, gets a private copy of
 // the parsed session instead of a second base64 and JSON decode, and when the
 // cookie is byte for byte one already verified, no second HMAC (its age is
-// checked on every request). Any other cookie is verified in full before the
-// cache is looked at.
+// checked on every request). Any other cookie is verified in full before
+// anything cached is used for it.
 //
 // # Values
 //

@@ -23,11 +23,17 @@ import (
 // (compared in constant time), since HMAC verification is a function of the
 // bytes and of the Manager's keys, which never change; its age is checked
 // again every time. Any other cookie, such as the same payload under another
-// signature or timestamp, is verified in full first, and only then is the
-// parsed payload looked up. So a key rotation (a new Manager) needs no
-// flush, and the cache's timing tells a client only whether its own, valid,
-// cookie was seen before. Keeping recent cookies in memory exposes nothing
-// new: the keys that sign them are in the same memory.
+// signature or timestamp, is verified in full before the entry's session is
+// used. So a key rotation (a new Manager) needs no flush.
+//
+// The entry is looked up by the payload before verification (the payload is
+// no secret: anyone holding the cookie can read it). So the timing of a
+// request with a bad signature can tell whether a cookie with exactly that
+// payload was seen recently, which an attacker can use only by guessing a
+// whole payload, random CSRF token included; and such a lookup keeps an
+// existing entry in the current generation, which changes only what is
+// evicted. Keeping recent cookies in memory exposes nothing new: the keys
+// that sign them are in the same memory.
 //
 // Two generations bound it: entries go into cur; when cur is full it becomes
 // old and a new cur starts, so a payload read at least once per generation
