@@ -100,29 +100,43 @@ func TestParsedCookieHitIsAPrivateCopy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := m.codec.Decode(cookie, -1, cacheNow) // no cache
+	checkLoadsArePrivate(t, m, cookie, func(load int) {
+		if cur, _ := m.parsed.size(); cur != 1 {
+			t.Fatalf("load %d: %d cached payloads, want 1", load, cur)
+		}
+	})
+}
+
+// checkLoadsArePrivate loads cookie three times through m's cache, changing
+// in place everything mutable that each load returned before the next: every
+// load must equal an uncached decode of cookie. after, if not nil, runs after
+// each load.
+func checkLoadsArePrivate(t testing.TB, m *Manager, cookie string, after func(load int)) {
+	t.Helper()
+	fresh, err := m.codec.Decode(cookie, -1, cacheNow) // no cache
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("the cookie does not decode: %v", err)
 	}
-	wantJSON := marshalled(t, want)
+	want := marshalled(t, fresh)
 	for i := range 3 {
 		got, err := m.decodeCookie(cookie, cacheNow)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g := marshalled(t, got); g != wantJSON {
-			t.Fatalf("load %d: got %s, want %s", i, g, wantJSON)
+		if g := marshalled(t, got); g != want {
+			t.Fatalf("load %d: got %s, want %s", i, g, want)
 		}
-		if cur, _ := m.parsed.size(); cur != 1 {
-			t.Fatalf("load %d: %d cached payloads, want 1", i, cur)
+		if after != nil {
+			after(i)
 		}
 		scribble(got)
 	}
 }
 
-// The cache is looked up only after the cookie has been verified: a cached
-// payload under a bad signature, an expired timestamp or an unknown key is
-// refused exactly as without the cache.
+// A cached entry serves only the cookie verified for it or a cookie that
+// passes verification itself: a cached payload under a bad signature, an
+// expired timestamp or an unknown key is refused exactly as without the
+// cache.
 func TestParsedCookieIsVerifiedFirst(t *testing.T) {
 	m := cacheManager(t, func(c *Config) { c.Lifetime = time.Hour })
 	values := map[string]any{"user_id": "42"}
@@ -360,21 +374,7 @@ func FuzzParsedCookies(f *testing.F) {
 		if err != nil {
 			return
 		}
-		fresh, err := m.codec.Decode(cookie, -1, cacheNow)
-		if err != nil {
-			t.Fatalf("a cookie just encoded does not decode: %v", err)
-		}
-		want := marshalled(t, fresh)
-		for i := range 3 {
-			got, err := m.decodeCookie(cookie, cacheNow)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if g := marshalled(t, got); g != want {
-				t.Fatalf("load %d: got %s, want %s", i, g, want)
-			}
-			scribble(got)
-		}
+		checkLoadsArePrivate(t, m, cookie, nil)
 	})
 }
 
