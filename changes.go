@@ -3,15 +3,24 @@ package seshat
 import "iter"
 
 // changeSet records which keys a request changed and how (the last Op per
-// key wins), in the order first changed. Most requests change one or two
-// keys, so it is a slice searched linearly: no map to allocate on every
-// write. A request that changes many keys (MarkModified or Clear on a large
-// session) gets a map index once the slice passes indexAfter entries, so a
-// change stays O(1) there.
+// key wins), in the order first changed. Most requests change one to four
+// keys, so it is a slice searched linearly, backed by an array inside the
+// set (and so inside the Session, which is allocated anyway): no allocation
+// for the first inlineChanges keys. A request that changes many keys
+// (MarkModified or Clear on a large session) gets a map index once the
+// slice passes indexAfter entries, so a change stays O(1) there.
+//
+// A changeSet must not be copied once used: the copy's list would share
+// the original's array.
 type changeSet struct {
 	list  []keyOp
 	index map[string]int // position in list; nil until len(list) > indexAfter
+	first [inlineChanges]keyOp
 }
+
+// inlineChanges is how many changed keys fit without an allocation: a
+// login sets about four (user id, CSRF token, a preference or two).
+const inlineChanges = 4
 
 type keyOp struct {
 	key string
@@ -36,6 +45,9 @@ func (c *changeSet) set(key string, op Op) {
 				return
 			}
 		}
+	}
+	if c.list == nil {
+		c.list = c.first[:0]
 	}
 	c.list = append(c.list, keyOp{key, op})
 	switch n := len(c.list); {

@@ -8,7 +8,7 @@ import (
 // TestChangeSet checks the last Op per key wins and each key appears once,
 // below and above the size where the set builds its index.
 func TestChangeSet(t *testing.T) {
-	for _, n := range []int{1, indexAfter, indexAfter + 1, 5 * indexAfter} {
+	for _, n := range []int{1, inlineChanges, inlineChanges + 1, indexAfter, indexAfter + 1, 5 * indexAfter} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			var c changeSet
 			for round := range 3 {
@@ -41,6 +41,10 @@ func TestChangeSet(t *testing.T) {
 			if c.len() != 0 {
 				t.Fatal("reset kept changes")
 			}
+			c.set("again", OpDelete)
+			if op, ok := c.get("again"); c.len() != 1 || !ok || op != OpDelete {
+				t.Fatalf("after reset: len %d, get %v %v", c.len(), op, ok)
+			}
 		})
 	}
 }
@@ -59,5 +63,23 @@ func TestChangeSetGet(t *testing.T) {
 		if _, ok := c.get("missing"); ok {
 			t.Fatalf("n=%d: found a key never changed", n)
 		}
+	}
+}
+
+// The first inlineChanges keys a request changes cost no allocation (the
+// set's own array holds them).
+func TestChangeSetInline(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts need a normal build")
+	}
+	keys := []string{"a", "b", "c", "d", "e"}[:inlineChanges]
+	var c changeSet
+	if n := testing.AllocsPerRun(100, func() {
+		c.reset()
+		for _, k := range keys {
+			c.set(k, OpSet)
+		}
+	}); n != 0 {
+		t.Fatalf("%d changes allocate %v times", len(keys), n)
 	}
 }

@@ -143,11 +143,16 @@ func (m *Manager) Save(ctx context.Context, w http.ResponseWriter, s *Session) e
 func (m *Manager) loadCookie(lines []string) (map[string]any, error) {
 	var buf [maxCandidates]string
 	cands := cookieValues(lines, m.settings.name, buf[:0])
-	var firstErr error
-	now := m.settings.Now()
+	var (
+		firstErr error
+		now      time.Time // read once, at the first cookie: most requests send none or one
+	)
 	for _, c := range cands {
 		if c == "" {
 			continue // Flask treats an empty value as no cookie
+		}
+		if now.IsZero() {
+			now = m.settings.Now()
 		}
 		vals, err := m.decodeCookie(c, now)
 		if err == nil {

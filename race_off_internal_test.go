@@ -1,0 +1,5 @@
+//go:build !race
+
+package seshat
+
+const raceEnabled = false
