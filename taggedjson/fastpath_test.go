@@ -2,8 +2,11 @@ package taggedjson
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -334,4 +337,76 @@ func TestDecodeContainersEverySize(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The typed cases of normalize ([]string, []int, []int64, []float64,
+// map[string]string) give what the reflect path gives for the same value:
+// the same model, or an error of the same kind, at every depth.
+func TestNormalizeTypedCasesMatchReflect(t *testing.T) {
+	bad := string([]byte{'a', 0xff})
+	values := []any{
+		[]string(nil), []string{}, []string{"a", "", "é", "\U0001F600"}, []string{"ok", bad},
+		[]int(nil), []int{}, []int{1, 2, 3}, []int{-1, 255, 256, math.MaxInt, math.MinInt},
+		[]int64(nil), []int64{math.MaxInt64, math.MinInt64, 0},
+		[]float64(nil), []float64{0, -0.5, 1e300, math.Inf(1), math.NaN()},
+		map[string]string(nil), map[string]string{}, map[string]string{"a": "b", "": "c"},
+		map[string]string{"k": bad}, map[string]string{bad: "v"},
+	}
+	for _, v := range values {
+		for _, depth := range []int{0, DefaultMaxDepth - 1, DefaultMaxDepth} {
+			got, changed, err := normalize(v, depth)
+			want, werr := normalizeReflect(reflect.ValueOf(v), depth)
+			name := fmt.Sprintf("%T %#v at depth %d", v, v, depth)
+			if (err == nil) != (werr == nil) {
+				t.Fatalf("%s: error %v, reflect path %v", name, err, werr)
+			}
+			if err != nil {
+				for _, kind := range []error{ErrTooDeep, ErrUnsupportedValue} {
+					if errors.Is(err, kind) != errors.Is(werr, kind) {
+						t.Fatalf("%s: error %v, reflect path %v", name, err, werr)
+					}
+				}
+				continue
+			}
+			if !changed {
+				t.Errorf("%s: reported unchanged, but the model type differs", name)
+			}
+			if !sameModel(got, want) {
+				t.Errorf("%s: %#v, reflect path %#v", name, got, want)
+			}
+		}
+	}
+}
+
+// sameModel is reflect.DeepEqual that holds NaN equal to NaN.
+func sameModel(a, b any) bool {
+	if fa, ok := a.(float64); ok {
+		fb, ok := b.(float64)
+		return ok && (fa == fb || fa != fa && fb != fb)
+	}
+	switch x := a.(type) {
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) || (x == nil) != (y == nil) {
+			return false
+		}
+		for i := range x {
+			if !sameModel(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) || (x == nil) != (y == nil) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !sameModel(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
 }

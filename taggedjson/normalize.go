@@ -117,6 +117,31 @@ func normalize(v any, depth int) (any, bool, error) {
 	case json.Number:
 		n, err := normalizeNumber(x)
 		return n, true, err
+	// The slices and map a handler most often stores, without reflection
+	// (which boxes every element twice); the result is the reflect path's.
+	case []string:
+		return normalizeTyped(x, depth, func(s string) (any, error) { return s, checkString(s) })
+	case []int:
+		return normalizeTyped(x, depth, func(n int) (any, error) { return int64(n), nil })
+	case []int64:
+		return normalizeTyped(x, depth, func(n int64) (any, error) { return n, nil })
+	case []float64:
+		return normalizeTyped(x, depth, func(f float64) (any, error) { return f, nil })
+	case map[string]string:
+		if depth >= DefaultMaxDepth {
+			return nil, false, errTooDeepNorm()
+		}
+		out := make(map[string]any, len(x))
+		for k, s := range x {
+			if err := checkString(k); err != nil {
+				return nil, false, err
+			}
+			if err := checkString(s); err != nil {
+				return nil, false, err
+			}
+			out[k] = s
+		}
+		return out, true, nil
 	}
 	n, err := normalizeReflect(reflect.ValueOf(v), depth)
 	return n, true, err
@@ -280,6 +305,22 @@ func implementsAny(t reflect.Type) bool {
 
 func unsupportedType(t reflect.Type) error {
 	return newError(ErrUnsupportedType, -1, t.String())
+}
+
+// normalizeTyped is normalizeElems for a slice whose element type is known.
+func normalizeTyped[T any](xs []T, depth int, elem func(T) (any, error)) (any, bool, error) {
+	if depth >= DefaultMaxDepth {
+		return nil, false, errTooDeepNorm()
+	}
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		n, err := elem(x)
+		if err != nil {
+			return nil, false, err
+		}
+		out[i] = n
+	}
+	return out, true, nil
 }
 
 func normalizeElems(rv reflect.Value, depth int) (any, error) {
