@@ -22,11 +22,8 @@ func Get[T any](s *Session, key string) (T, error) {
 	if !ok {
 		return zero, fmt.Errorf("seshat: get %s: %w", quoteKey(key), ErrNotFound)
 	}
-	if t, ok := v.(T); ok {
-		return t, nil
-	}
-	var t T
-	if err := taggedjson.Convert(v, &t); err != nil {
+	t, err := taggedjson.ConvertTo[T](v)
+	if err != nil {
 		return zero, fmt.Errorf("seshat: get %s: %w: %w", quoteKey(key), ErrTypeMismatch, err)
 	}
 	return t, nil

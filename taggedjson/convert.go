@@ -35,48 +35,84 @@ import (
 // Failures wrap ErrTypeMismatch and name both types and the path of the
 // element that did not fit.
 func Convert(v any, dst any) error {
-	// Fast paths for the common targets, without reflection.
+	if convertFast(v, dst) {
+		return nil
+	}
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return newError(ErrTypeMismatch, -1, "Convert needs a non-nil pointer, got "+typeName(dst))
+	}
+	return convert(v, rv.Elem(), "")
+}
+
+// ConvertTo returns the model value v converted to T, by Convert's rules.
+// It is Convert for callers that want the value rather than fill a
+// variable: the common conversions (an int64 to int, a list to []int or
+// []string, ...) then cost no allocation for the result.
+func ConvertTo[T any](v any) (T, error) {
+	if t, ok := v.(T); ok {
+		return t, nil
+	}
+	var t T
+	if convertFast(v, &t) {
+		return t, nil
+	}
+	return convertSlow[T](v)
+}
+
+// convertSlow is the reflection path of ConvertTo, apart so that its
+// variable, which escapes, is allocated only when it runs.
+func convertSlow[T any](v any) (T, error) {
+	var t T
+	err := Convert(v, &t)
+	return t, err
+}
+
+// convertFast does Convert for the common targets without reflection, and
+// reports whether it did. It only writes through dst, never keeps it, so a
+// caller's &t does not escape to the heap (see ConvertTo).
+func convertFast(v any, dst any) bool {
 	switch p := dst.(type) {
 	case *any:
 		if p != nil {
 			*p = v
-			return nil
+			return true
 		}
 	case *string:
 		if p != nil {
 			switch x := v.(type) {
 			case string:
 				*p = x
-				return nil
+				return true
 			case Markup:
 				*p = string(x)
-				return nil
+				return true
 			}
 		}
 	case *int64:
 		if x, ok := v.(int64); ok && p != nil {
 			*p = x
-			return nil
+			return true
 		}
 	case *int:
 		if x, ok := v.(int64); ok && p != nil && int64(int(x)) == x {
 			*p = int(x)
-			return nil
+			return true
 		}
 	case *bool:
 		if x, ok := v.(bool); ok && p != nil {
 			*p = x
-			return nil
+			return true
 		}
 	case *float64:
 		if x, ok := v.(float64); ok && p != nil {
 			*p = x
-			return nil
+			return true
 		}
 	case *map[string]any:
 		if x, ok := v.(map[string]any); ok && p != nil {
 			*p = x
-			return nil
+			return true
 		}
 	case *[]int:
 		// Lists of ints and strings are what sessions hold most (carts,
@@ -86,22 +122,18 @@ func Convert(v any, dst any) error {
 		if l, ok := listOf(v); ok && p != nil {
 			if out, ok := intList(l); ok {
 				*p = out
-				return nil
+				return true
 			}
 		}
 	case *[]string:
 		if l, ok := listOf(v); ok && p != nil {
 			if out, ok := stringList(l); ok {
 				*p = out
-				return nil
+				return true
 			}
 		}
 	}
-	rv := reflect.ValueOf(dst)
-	if rv.Kind() != reflect.Pointer || rv.IsNil() {
-		return newError(ErrTypeMismatch, -1, "Convert needs a non-nil pointer, got "+typeName(dst))
-	}
-	return convert(v, rv.Elem(), "")
+	return false
 }
 
 var (

@@ -32,7 +32,8 @@
 // Marshal and AppendMarshal also take other Go values and convert them with
 // Normalize first (integer and float kinds, slices, arrays, maps with string
 // or integer keys, pointers, structs through encoding/json, ...). Convert goes
-// the other way, from the model into typed Go variables.
+// the other way, from the model into typed Go variables; ConvertTo returns
+// the typed value instead, without allocating for the common conversions.
 //
 // # Writing
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -374,6 +375,59 @@ func TestAllocations(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(100, func() { _, _ = taggedjson.Normalize(v) }); n != 0 {
 		t.Errorf("Normalize of a model map allocates %v times", n)
+	}
+	// ConvertTo allocates only what the result itself needs.
+	var big any = int64(1) << 40
+	if n := testing.AllocsPerRun(100, func() { _, _ = taggedjson.ConvertTo[int](big) }); n != 0 {
+		t.Errorf("ConvertTo[int] of an int64 allocates %v times", n)
+	}
+	var list any = []any{int64(1), int64(2), int64(3)}
+	if n := testing.AllocsPerRun(100, func() { _, _ = taggedjson.ConvertTo[[]int](list) }); n != 1 {
+		t.Errorf("ConvertTo[[]int] allocates %v times, want 1 (the slice)", n)
+	}
+}
+
+// ConvertTo gives what Convert stores, and the same errors, for targets on
+// its fast path and off it.
+func TestConvertToMatchesConvert(t *testing.T) {
+	values := []any{
+		nil, true, int64(7), int64(1) << 40, 3600.0, 1.5, "s", taggedjson.Markup("<b>"),
+		[]any{int64(1), int64(2)}, []any{"a", taggedjson.Markup("b")}, []any{int64(1), "x"},
+		taggedjson.Tuple{int64(1)}, map[string]any{"k": int64(1)}, []byte("b"),
+	}
+	for _, v := range values {
+		checkConvertTo[any](t, v)
+		checkConvertTo[int](t, v)
+		checkConvertTo[int8](t, v)
+		checkConvertTo[int64](t, v)
+		checkConvertTo[float64](t, v)
+		checkConvertTo[bool](t, v)
+		checkConvertTo[string](t, v)
+		checkConvertTo[[]int](t, v)
+		checkConvertTo[[]string](t, v)
+		checkConvertTo[[]any](t, v)
+		checkConvertTo[map[string]any](t, v)
+		checkConvertTo[map[string]int](t, v)
+		checkConvertTo[*int](t, v)
+	}
+}
+
+func checkConvertTo[T any](t *testing.T, v any) {
+	t.Helper()
+	got, err := taggedjson.ConvertTo[T](v)
+	var want T
+	werr := taggedjson.Convert(v, &want)
+	if (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+		t.Fatalf("ConvertTo[%T](%#v): error %v, Convert's %v", want, v, err, werr)
+	}
+	if err != nil {
+		if !errors.Is(err, taggedjson.ErrTypeMismatch) {
+			t.Fatalf("ConvertTo[%T](%#v): %v is not ErrTypeMismatch", want, v, err)
+		}
+		return
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("ConvertTo[%T](%#v) = %#v, Convert stores %#v", want, v, got, want)
 	}
 }
 

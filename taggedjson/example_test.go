@@ -93,3 +93,18 @@ func ExampleConvert() {
 	// [[error Card declined]] 3600 [1 2 3]
 	// taggedjson: type mismatch: cannot convert []interface {} to string
 }
+
+func ExampleConvertTo() {
+	v, _ := taggedjson.Unmarshal([]byte(`{"visits":41,"roles":["admin","ops"]}`))
+	m := v.(map[string]any)
+
+	visits, _ := taggedjson.ConvertTo[int](m["visits"])
+	roles, _ := taggedjson.ConvertTo[[]string](m["roles"])
+	fmt.Println(visits+1, roles)
+
+	_, err := taggedjson.ConvertTo[bool](m["roles"])
+	fmt.Println(err)
+	// Output:
+	// 42 [admin ops]
+	// taggedjson: type mismatch: cannot convert []interface {} to bool
+}
