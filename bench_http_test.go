@@ -23,6 +23,9 @@ func benchRoutes() http.Handler {
 		s.Set("csrf_token", "3f786850e387550fdab836ed7e6dc881de23001b")
 		s.Set("theme", "dark")
 		s.Set("cart", []int{1, 2, 3})
+		if r.URL.RawQuery == "permanent=1" {
+			s.SetPermanent(true)
+		}
 		w.Write([]byte("logged in\n"))
 	})
 	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
@@ -80,7 +83,11 @@ func benchRequest(b *testing.B, cfg seshat.Config, route string) {
 	}
 	h := m.Handler(benchRoutes())
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/login", nil))
+	login := "/login"
+	if route == "/read-permanent" {
+		login, route = "/login?permanent=1", "/read"
+	}
+	h.ServeHTTP(rec, httptest.NewRequest("GET", login, nil))
 	cookie := rec.Result().Cookies()[0]
 	r := httptest.NewRequest("GET", route, nil)
 	if route != "/login" {
@@ -110,6 +117,17 @@ func BenchmarkRequestCookieReadUncached(b *testing.B) {
 }
 func BenchmarkRequestCookieWriteUncached(b *testing.B) {
 	benchRequest(b, seshat.Config{ParsedCookies: -1}, "/write")
+}
+
+// The ReadPermanent variants read a permanent session, which Flask re-issues
+// on every request (a new signature and Expires each time): the save a read
+// then costs, and what the cache of re-issued headers saves when the same
+// session comes back within the second.
+func BenchmarkRequestCookieReadPermanent(b *testing.B) {
+	benchRequest(b, seshat.Config{}, "/read-permanent")
+}
+func BenchmarkRequestCookieReadPermanentUncached(b *testing.B) {
+	benchRequest(b, seshat.Config{ParsedCookies: -1}, "/read-permanent")
 }
 func BenchmarkRequestMemstoreRead(b *testing.B) {
 	benchRequest(b, seshat.Config{Store: memstore.New(memstore.Options{SweepInterval: -1})}, "/read")

@@ -81,11 +81,25 @@ func (c *CookieCodec) AppendEncode(dst []byte, values map[string]any, at time.Ti
 func (c *CookieCodec) appendEncode(dst []byte, values map[string]any, at time.Time, comp signing.Compression) ([]byte, error) {
 	jp := bufPool.Get().(*[]byte)
 	defer putBuf(jp)
-	payload, err := taggedjson.AppendMarshal((*jp)[:0], values)
+	payload, err := appendJSON((*jp)[:0], values)
 	*jp = payload[:0]
 	if err != nil {
-		return dst, fmt.Errorf("seshat: encode session: %w", err)
+		return dst, err
 	}
+	return c.appendPayload(dst, payload, at, comp), nil
+}
+
+// appendJSON appends the session's tagged JSON, the payload of its cookie.
+func appendJSON(dst []byte, values map[string]any) ([]byte, error) {
+	out, err := taggedjson.AppendMarshal(dst, values)
+	if err != nil {
+		return out, fmt.Errorf("seshat: encode session: %w", err)
+	}
+	return out, nil
+}
+
+// appendPayload appends the signed cookie value for the tagged-JSON payload.
+func (c *CookieCodec) appendPayload(dst, payload []byte, at time.Time, comp signing.Compression) []byte {
 	start := len(dst)
 	if comp == signing.CompressAuto && len(payload) < c.minCompress {
 		comp = signing.CompressNever
@@ -100,8 +114,7 @@ func (c *CookieCodec) appendEncode(dst []byte, values map[string]any, at time.Ti
 	// The body is signed in place: AppendSignAt appends the timestamp and
 	// signature after the value it is given, so hand it the body we just wrote.
 	body := dst[start:]
-	out := c.signer.AppendSignAt(dst[:start], body, at)
-	return out, nil
+	return c.signer.AppendSignAt(dst[:start], body, at)
 }
 
 // Decode verifies value and returns the session it holds. maxAge bounds the

@@ -166,6 +166,14 @@ type Config struct {
 	// parsed, and the cookie it came in: a few hundred bytes for a typical
 	// session, about 10 KiB at the limit. Larger payloads, sealed cookies
 	// (EncryptCookie) and store mode are not cached.
+	//
+	// The same number bounds a second cache, of the Set-Cookie headers that
+	// re-issued unchanged permanent sessions in the current second: a
+	// permanent session re-issued again within that second (by the next
+	// request of a page's burst, say) gets the same header without
+	// encoding and signing again. Within one second the header is the same
+	// bytes either way, since cookie timestamps have one-second resolution.
+	// A negative ParsedCookies turns both off.
 	ParsedCookies int
 	// ErrorHandler writes the response when the session cannot be saved
 	// (ErrCookieTooLarge, a store failure). The default answers 500 with a

@@ -84,7 +84,9 @@
 // the parsed session instead of a second base64 and JSON decode, and when the
 // cookie is byte for byte one already verified, no second HMAC (its age is
 // checked on every request). Any other cookie is verified in full before
-// anything cached is used for it.
+// anything cached is used for it. Likewise an unchanged permanent session
+// re-issued twice in the same second gets the same Set-Cookie header the
+// second time, byte for byte what signing again would give.
 //
 // # Values
 //

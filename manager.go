@@ -18,6 +18,7 @@ type Manager struct {
 	ids      IDScheme      // store mode: session ids in the cookie and store keys
 	seal     *sealer       // cookie mode with Config.EncryptCookie
 	parsed   *payloadCache // cookie mode: recently parsed payloads (nil: off)
+	signed   *signedCache  // cookie mode: Set-Cookie headers built this second (nil: off)
 }
 
 // New validates cfg and returns a Manager. It fails with an error wrapping
@@ -40,6 +41,7 @@ func New(cfg Config) (*Manager, error) {
 		m.seal = newSealer(s.Keys, s.name, s.MaxDecodedSize)
 	} else if s.Store == nil {
 		m.parsed = newPayloadCache(s.ParsedCookies)
+		m.signed = newSignedCache(s.ParsedCookies)
 	}
 	if s.Store != nil {
 		m.ids = s.IDScheme
@@ -261,41 +263,93 @@ func (m *Manager) save(h http.Header, s *Session) error {
 	if permanent {
 		expires = st.expiresAt(values, now)
 	}
-	// The whole Set-Cookie value is built in one pooled buffer and copied
-	// once into the header string.
-	bp := bufPool.Get().(*[]byte)
-	defer putBuf(bp)
 	var (
-		b   []byte
+		hdr string
 		err error
 	)
 	if m.seal != nil {
-		b, err = m.seal.appendSeal(st.appendCookieName((*bp)[:0]), values, now)
+		hdr, err = m.sealedHeader(values, now, expires, secure)
 	} else {
-		b, err = m.codec.AppendEncode(st.appendCookieName((*bp)[:0]), values, now)
+		hdr, err = m.signedHeader(values, now, expires, secure, !modified)
 	}
-	if err == nil {
-		b = st.appendCookieAttrs(b, expires, false, secure)
-	}
-	*bp = b[:0]
 	if err != nil {
 		return err
 	}
-	if len(b) > MaxCookieSize && m.seal == nil {
+	setCookie(h, hdr, &s.hdr)
+	return nil
+}
+
+// sealedHeader builds the Set-Cookie value of a sealed (EncryptCookie)
+// session. The whole value is built in one pooled buffer and copied once
+// into the header string.
+func (m *Manager) sealedHeader(values map[string]any, now, expires time.Time, secure bool) (string, error) {
+	st := m.settings
+	bp := bufPool.Get().(*[]byte)
+	defer putBuf(bp)
+	b, err := m.seal.appendSeal(st.appendCookieName((*bp)[:0]), values, now)
+	if err != nil {
+		*bp = b[:0]
+		return "", err
+	}
+	b = st.appendCookieAttrs(b, expires, false, secure)
+	*bp = b[:0]
+	if len(b) > MaxCookieSize {
+		return "", &CookieTooLargeError{Size: len(b), Limit: MaxCookieSize}
+	}
+	return string(b), nil
+}
+
+// signedHeader builds the Set-Cookie value of a signed session. A refresh
+// (an unchanged permanent session re-issued) takes the header built for the
+// same JSON earlier in the same second (signedCache), if there is one.
+//
+// Only refreshes use the cache: they are what repeats in real traffic (the
+// requests of one page's burst each re-issue the same session). A changed
+// session repeats only when many clients save the same session many times a
+// second, as a benchmark's do; caching those would speed up the benchmark,
+// not an application.
+func (m *Manager) signedHeader(values map[string]any, now, expires time.Time, secure, refresh bool) (string, error) {
+	st := m.settings
+	jp := bufPool.Get().(*[]byte)
+	defer putBuf(jp)
+	payload, err := appendJSON((*jp)[:0], values)
+	*jp = payload[:0]
+	if err != nil {
+		return "", err
+	}
+	var (
+		sec       int64
+		key       signedHeader
+		cacheable bool
+	)
+	if refresh {
+		sec, key, cacheable = m.codec.signedKey(now, expires, secure)
+	}
+	if cacheable {
+		if hdr, ok := m.signed.lookup(payload, sec, key); ok {
+			return hdr, nil
+		}
+	}
+	bp := bufPool.Get().(*[]byte)
+	defer putBuf(bp)
+	b := m.codec.appendPayload(st.appendCookieName((*bp)[:0]), payload, now, signing.CompressAuto)
+	b = st.appendCookieAttrs(b, expires, false, secure)
+	*bp = b[:0]
+	if len(b) > MaxCookieSize {
 		// The fast encoder compresses a little worse than Python's zlib;
 		// before refusing, try the best compression Go has, so that what
 		// fits in a Flask cookie fits in ours.
-		best, err := m.codec.appendEncode(st.appendCookieName(nil), values, now, signing.CompressBest)
-		if err != nil {
-			return err
-		}
+		best := m.codec.appendPayload(st.appendCookieName(nil), payload, now, signing.CompressBest)
 		if best = st.appendCookieAttrs(best, expires, false, secure); len(best) < len(b) {
 			b = best
 		}
 	}
 	if len(b) > MaxCookieSize {
-		return &CookieTooLargeError{Size: len(b), Limit: MaxCookieSize}
+		return "", &CookieTooLargeError{Size: len(b), Limit: MaxCookieSize}
 	}
-	setCookie(h, string(b), &s.hdr)
-	return nil
+	key.header = string(b)
+	if cacheable {
+		m.signed.put(payload, sec, key)
+	}
+	return key.header, nil
 }
