@@ -319,14 +319,14 @@ func (m *Manager) signedHeader(values map[string]any, now, expires time.Time, se
 	}
 	var (
 		sec       int64
-		key       signedHeader
+		in        headerInputs
 		cacheable bool
 	)
 	if refresh {
-		sec, key, cacheable = m.codec.signedKey(now, expires, secure)
+		sec, in, cacheable = m.codec.signedKey(now, expires, secure)
 	}
 	if cacheable {
-		if hdr, ok := m.signed.lookup(payload, sec, key); ok {
+		if hdr, ok := m.signed.lookup(payload, sec, in); ok {
 			return hdr, nil
 		}
 	}
@@ -347,9 +347,9 @@ func (m *Manager) signedHeader(values map[string]any, now, expires time.Time, se
 	if len(b) > MaxCookieSize {
 		return "", &CookieTooLargeError{Size: len(b), Limit: MaxCookieSize}
 	}
-	key.header = string(b)
+	hdr := string(b)
 	if cacheable {
-		m.signed.put(payload, sec, key)
+		m.signed.put(payload, sec, signedHeader{in, hdr})
 	}
-	return key.header, nil
+	return hdr, nil
 }

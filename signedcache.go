@@ -29,14 +29,20 @@ type signedCache struct {
 	m     map[string]signedHeader
 }
 
-// signedHeader is one cached header with the inputs, besides the JSON and
-// the second, that shaped it.
-type signedHeader struct {
+// headerInputs are the inputs of a header besides the JSON and the second.
+// A cached header is served only for equal inputs; a field added here is
+// compared with the rest.
+type headerInputs struct {
 	expires     int64 // Unix seconds of the Expires attribute; noExpires when none
 	secure      bool
 	minCompress int // the codec's compression settings when it was built
 	maxDecoded  int
-	header      string
+}
+
+// signedHeader is one cached header with the inputs that shaped it.
+type signedHeader struct {
+	headerInputs
+	header string
 }
 
 const noExpires = -1 << 63
@@ -53,22 +59,24 @@ func newSignedCache(limit int) *signedCache {
 	return &signedCache{limit: limit, m: make(map[string]signedHeader)}
 }
 
-// key is what, besides the JSON, a header depends on.
-func (c *CookieCodec) signedKey(at, expires time.Time, secure bool) (sec int64, h signedHeader, ok bool) {
+// signedKey returns what a header signed at at depends on besides the JSON:
+// the second and the other inputs. ok is false for times the cache leaves
+// alone.
+func (c *CookieCodec) signedKey(at, expires time.Time, secure bool) (sec int64, in headerInputs, ok bool) {
 	sec = at.Unix()
 	if sec <= 0 {
-		return 0, h, false // itsdangerous rounds times before 1970 its own way; not worth caching
+		return 0, in, false // itsdangerous rounds times before 1970 its own way; not worth caching
 	}
-	h = signedHeader{expires: noExpires, secure: secure, minCompress: c.minCompress, maxDecoded: c.maxDecoded}
+	in = headerInputs{expires: noExpires, secure: secure, minCompress: c.minCompress, maxDecoded: c.maxDecoded}
 	if !expires.IsZero() {
-		h.expires = expires.Unix()
+		in.expires = expires.Unix()
 	}
-	return sec, h, true
+	return sec, in, true
 }
 
-// lookup returns the header built in second sec for payload with the same
+// lookup returns the header built in second sec for payload from the same
 // other inputs as want.
-func (c *signedCache) lookup(payload []byte, sec int64, want signedHeader) (string, bool) {
+func (c *signedCache) lookup(payload []byte, sec int64, want headerInputs) (string, bool) {
 	if c == nil || len(payload) > maxCachedPayload {
 		return "", false
 	}
@@ -78,8 +86,7 @@ func (c *signedCache) lookup(payload []byte, sec int64, want signedHeader) (stri
 		return "", false
 	}
 	h, ok := c.m[string(payload)]
-	if !ok || h.expires != want.expires || h.secure != want.secure ||
-		h.minCompress != want.minCompress || h.maxDecoded != want.maxDecoded {
+	if !ok || h.headerInputs != want {
 		return "", false
 	}
 	return h.header, true

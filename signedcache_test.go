@@ -130,15 +130,16 @@ func TestSignedHeaderIsWhatTheSaveBuilds(t *testing.T) {
 // and never one for an earlier second than it holds.
 func TestSignedCacheSeconds(t *testing.T) {
 	c := newSignedCache(2)
-	h := signedHeader{expires: noExpires, header: "a"}
+	in := headerInputs{expires: noExpires}
+	h := signedHeader{in, "a"}
 	c.put([]byte("p1"), 10, h)
-	if got, ok := c.lookup([]byte("p1"), 10, h); !ok || got != "a" {
+	if got, ok := c.lookup([]byte("p1"), 10, in); !ok || got != "a" {
 		t.Fatalf("lookup in its second: %q %v", got, ok)
 	}
-	if _, ok := c.lookup([]byte("p1"), 11, h); ok {
+	if _, ok := c.lookup([]byte("p1"), 11, in); ok {
 		t.Fatal("served a header in a later second")
 	}
-	for _, other := range []signedHeader{{expires: 5}, {expires: noExpires, secure: true}, {expires: noExpires, minCompress: 1}, {expires: noExpires, maxDecoded: 1}} {
+	for _, other := range []headerInputs{{expires: 5}, {expires: noExpires, secure: true}, {expires: noExpires, minCompress: 1}, {expires: noExpires, maxDecoded: 1}} {
 		if _, ok := c.lookup([]byte("p1"), 10, other); ok {
 			t.Fatalf("served a header built for other inputs: %+v", other)
 		}
@@ -149,14 +150,14 @@ func TestSignedCacheSeconds(t *testing.T) {
 		t.Fatalf("holds %d headers, limit 2", len(c.m))
 	}
 	c.put([]byte("p4"), 11, h)
-	if _, ok := c.lookup([]byte("p1"), 10, h); ok || len(c.m) != 1 {
+	if _, ok := c.lookup([]byte("p1"), 10, in); ok || len(c.m) != 1 {
 		t.Fatalf("a new second kept the last one's headers (%d)", len(c.m))
 	}
 	c.put([]byte("p5"), 9, h) // a request that began before the second turned
-	if _, ok := c.lookup([]byte("p5"), 9, h); ok {
+	if _, ok := c.lookup([]byte("p5"), 9, in); ok {
 		t.Fatal("kept a header of an earlier second")
 	}
-	if _, ok := c.lookup(make([]byte, maxCachedPayload+1), 11, h); ok {
+	if _, ok := c.lookup(make([]byte, maxCachedPayload+1), 11, in); ok {
 		t.Fatal("looked up a payload past maxCachedPayload")
 	}
 }
