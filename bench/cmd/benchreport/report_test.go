@@ -161,3 +161,29 @@ func TestPairedRatios(t *testing.T) {
 		t.Errorf("report does not say the baseline was paired:\n%s", b.String())
 	}
 }
+
+// A figure just under its goal must not print as the goal: the target table
+// shows as many decimals as it takes for the printed figure to agree with the
+// verdict.
+func TestTargetFigureAgreesWithVerdict(t *testing.T) {
+	ten := atLeast(10)
+	for _, c := range []struct {
+		s    spread
+		met  func(float64) bool
+		want string
+	}{
+		{spread{med: 9.998, min: 7.04, max: 10.67, n: 5}, ten, "9.998 (7.04–10.67)"},
+		{spread{med: 9.9999, min: 9, max: 11, n: 3}, ten, "9.9999 (9.00–11.00)"},
+		{spread{med: 10.004, min: 9, max: 11, n: 3}, ten, "10.00 (9.00–11.00)"},
+		{spread{med: 0.8449, min: 0.8, max: 0.9, n: 3}, atLeast(0.85), "0.84 (0.80–0.90)"},
+		{spread{med: 0.8496, min: 0.8, max: 0.9, n: 3}, atLeast(0.85), "0.8496 (0.80–0.90)"},
+		{spread{med: 0.86, min: 0.8, max: 0.9, n: 3}, atLeast(0.85), "0.86 (0.80–0.90)"},
+		{spread{med: 0.41, min: 0.41, max: 0.41, n: 1}, atMost(1), "0.41"},
+		{spread{med: 2.004, min: 2.004, max: 2.004, n: 1}, atMost(2), "2.00"},
+		{spread{}, ten, "—"},
+	} {
+		if got := fmtTarget(c.s, c.met); got != c.want {
+			t.Errorf("fmtTarget(%+v) = %q, want %q", c.s, got, c.want)
+		}
+	}
+}

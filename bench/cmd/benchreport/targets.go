@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // target is one of issue 7's goals, checked against a run.
@@ -80,6 +81,28 @@ func writeTargets(w io.Writer, res *results) {
 		if t.met(s.med) {
 			verdict = "**met**"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.name, t.goal, fmtSpread(s), verdict)
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", t.name, t.goal, fmtTarget(s, t.met), verdict)
 	}
+}
+
+// fmtTarget prints s as fmtSpread does, but with as many decimals in the
+// median (up to 4) as it takes for the printed figure to meet the goal
+// exactly when the figure itself does: 9.998 is not printed as a 10.00 that
+// is "not met".
+func fmtTarget(s spread, met func(float64) bool) string {
+	if s.n == 0 {
+		return fmtSpread(s)
+	}
+	digits := 2
+	for digits < 4 {
+		shown, err := strconv.ParseFloat(strconv.FormatFloat(s.med, 'f', digits, 64), 64)
+		if err != nil || met(shown) == met(s.med) {
+			break
+		}
+		digits++
+	}
+	if s.n == 1 {
+		return strconv.FormatFloat(s.med, 'f', digits, 64)
+	}
+	return fmt.Sprintf("%.*f (%.2f–%.2f)", digits, s.med, s.min, s.max)
 }
