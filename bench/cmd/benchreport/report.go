@@ -19,14 +19,18 @@ func p99(r run) float64 { return r.p99 }
 func ms(us float64) string { return fmt.Sprintf("%.2f ms", us/1000) }
 
 // fmtSpread prints a median ratio and, over several rounds, its range.
-func fmtSpread(s spread) string {
+func fmtSpread(s spread) string { return fmtSpreadDigits(s, 2) }
+
+// fmtSpreadDigits is fmtSpread with digits decimals in the median (the
+// range keeps two).
+func fmtSpreadDigits(s spread, digits int) string {
 	if s.n == 0 {
 		return "—"
 	}
 	if s.n == 1 {
-		return fmt.Sprintf("%.2f", s.med)
+		return fmt.Sprintf("%.*f", digits, s.med)
 	}
-	return fmt.Sprintf("%.2f (%.2f–%.2f)", s.med, s.min, s.max)
+	return fmt.Sprintf("%.*f (%.2f–%.2f)", digits, s.med, s.min, s.max)
 }
 
 func writeMarkdown(w io.Writer, res *results, pngPath string) {

@@ -90,19 +90,13 @@ func writeTargets(w io.Writer, res *results) {
 // exactly when the figure itself does: 9.998 is not printed as a 10.00 that
 // is "not met".
 func fmtTarget(s spread, met func(float64) bool) string {
-	if s.n == 0 {
-		return fmtSpread(s)
-	}
 	digits := 2
-	for digits < 4 {
+	for s.n > 0 && digits < 4 {
 		shown, err := strconv.ParseFloat(strconv.FormatFloat(s.med, 'f', digits, 64), 64)
 		if err != nil || met(shown) == met(s.med) {
 			break
 		}
 		digits++
 	}
-	if s.n == 1 {
-		return strconv.FormatFloat(s.med, 'f', digits, 64)
-	}
-	return fmt.Sprintf("%.*f (%.2f–%.2f)", digits, s.med, s.min, s.max)
+	return fmtSpreadDigits(s, digits)
 }
