@@ -38,6 +38,12 @@ func Convert(v any, dst any) error {
 	if convertFast(v, dst) {
 		return nil
 	}
+	return convertReflect(v, dst)
+}
+
+// convertReflect is Convert's reflection path, for what convertFast did not
+// take.
+func convertReflect(v any, dst any) error {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return newError(ErrTypeMismatch, -1, "Convert needs a non-nil pointer, got "+typeName(dst))
@@ -61,10 +67,11 @@ func ConvertTo[T any](v any) (T, error) {
 }
 
 // convertSlow is the reflection path of ConvertTo, apart so that its
-// variable, which escapes, is allocated only when it runs.
+// variable, which escapes, is allocated only when it runs. convertFast has
+// already declined v.
 func convertSlow[T any](v any) (T, error) {
 	var t T
-	err := Convert(v, &t)
+	err := convertReflect(v, &t)
 	return t, err
 }
 
